@@ -1,0 +1,46 @@
+"""``echo-theory compute``: exact H(Y | X_S) for every (or each chosen) learned subset S."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .options import build_process, process_options, units_option
+
+
+@click.command()
+@process_options
+@click.option(
+    "--learned",
+    multiple=True,
+    metavar="LAGS",
+    help="A learned subset, e.g. 3,8 or none. Repeat for more rows; default: every subset.",
+)
+@units_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+    default="table",
+    show_default=True,
+)
+def compute(rules, base, p_x, clip, learned, units, fmt) -> None:
+    """Exact cross entropy of the best model that has learned each subset of the rules.
+
+    \b
+    echo-theory compute --rule 3:+0.5 --rule 8:-0.25
+    echo-theory compute --rule 3:a --rule 8:-b --learned 3
+    """
+    process = build_process(rules, base, p_x, clip)
+    table = process.subset_table(list(learned) if learned else None, units)
+    if fmt == "json":
+        text = json.dumps(table.to_dict(), indent=2) + "\n"
+    else:
+        text = {
+            "table": table.to_text,
+            "csv": table.to_csv,
+            "markdown": table.to_markdown,
+            "latex": table.to_latex,
+        }[fmt]()
+    click.echo(text, nl=False)

@@ -1,0 +1,35 @@
+"""echo-theory: exactly what a sequence model can learn of lagged echoes of its input.
+
+>>> from echo_theory import EchoProcess
+>>> process = EchoProcess(["3:+0.5", "8:-0.25"])
+>>> round(process.cross_entropy([3]).value, 4)
+0.5192
+"""
+
+from .errors import EchoTheoryError, LimitError, ParseError, ProcessError
+from .exact import MarginalCell, all_subsets
+from .process import MAX_RULES, EchoProcess
+from .results import SubsetEntropy, SubsetTable
+from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
+from .value import ExactValue
+
+__all__ = [
+    "MAX_RULES",
+    "EchoProcess",
+    "EchoTheoryError",
+    "ExactValue",
+    "LimitError",
+    "MarginalCell",
+    "ParseError",
+    "ProcessError",
+    "Rule",
+    "SubsetEntropy",
+    "SubsetTable",
+    "all_subsets",
+    "format_lags",
+    "parse_lags",
+    "parse_rule",
+    "parse_rules",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,117 @@
+"""A strict grammar for the numbers and symbol names users type.
+
+User text never reaches ``sympify``, ``parse_expr`` or ``eval``: those run Python code.
+Numbers become exact ``Fraction`` values (``0.1`` is 1/10, never a binary float).
+
+    number     := sign? (decimal | fraction)
+    decimal    := (digits ("." digits?)? | "." digits) exponent?
+    fraction   := digits "/" digits
+    exponent   := ("e" | "E") sign? digits          (at most 30 in size)
+    identifier := [A-Za-z_][A-Za-z0-9_]*            (a real SymPy symbol)
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from .errors import ParseError
+
+if TYPE_CHECKING:
+    import sympy
+
+MAX_LENGTH = 100  # longer numerals are typos, and huge digit strings are slow to convert
+MAX_EXPONENT = 30
+
+_DECIMAL = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
+_FRACTION = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
+_IDENTIFIER = re.compile(r"([+-]?)([A-Za-z_][A-Za-z0-9_]*)")
+
+NUMBER_HINT = "give a decimal such as 0.25 or a fraction such as 1/4"
+
+
+def parse_number(text: str, what: str = "number") -> Fraction:
+    """Parse a signed decimal or fraction exactly.
+
+    >>> parse_number("0.1")
+    Fraction(1, 10)
+    >>> parse_number("-1/4")
+    Fraction(-1, 4)
+    """
+    value = _number_or_none(text, what)
+    if value is None:
+        raise ParseError(f"{what}: {_show(text)} is not a number; {NUMBER_HINT}")
+    return value
+
+
+def parse_probability(text: str, what: str = "probability") -> Fraction:
+    """Parse an exact number and check that it lies in [0, 1]."""
+    value = parse_number(text, what)
+    return check_probability(value, what)
+
+
+def check_probability(value: Fraction, what: str) -> Fraction:
+    if not 0 <= value <= 1:
+        raise ParseError(f"{what}: {format_fraction(value)} is outside [0, 1]")
+    return value
+
+
+def parse_shift(text: str, what: str = "shift") -> Fraction | sympy.Expr:
+    """Parse a signed number, or a signed identifier that becomes a real SymPy symbol."""
+    value = _number_or_none(text, what)
+    if value is not None:
+        return value
+    match = _IDENTIFIER.fullmatch(text.strip())
+    if match is None:
+        raise ParseError(f"{what}: {_show(text)} is not a number (0.5, -1/4) or a symbol name (a, -b, s_3)")
+    sign, name = match.groups()
+    symbol = make_symbol(name)
+    return -symbol if sign == "-" else symbol
+
+
+def make_symbol(name: str) -> sympy.Symbol:
+    """The one way a symbol is made, so that equal names are equal symbols everywhere."""
+    if not _IDENTIFIER.fullmatch(name) or name[0] in "+-":
+        raise ParseError(f"{_show(name)} is not a symbol name (a, b, s_3)")
+    import sympy  # only symbolic work pays for importing SymPy
+
+    return sympy.Symbol(name, real=True)
+
+
+def format_fraction(value: Fraction) -> str:
+    """Exact text for a number: ``1/2``, ``-3``, ``0``."""
+    return str(Fraction(value))
+
+
+def _number_or_none(text: str, what: str) -> Fraction | None:
+    if not isinstance(text, str):
+        raise ParseError(f"{what}: expected text, got {type(text).__name__}")
+    stripped = text.strip()
+    if len(stripped) > MAX_LENGTH:
+        raise ParseError(f"{what}: {_show(text)} is longer than {MAX_LENGTH} characters")
+    match = _FRACTION.fullmatch(stripped)
+    if match is not None:
+        sign, numerator, denominator = match.groups()
+        if int(denominator) == 0:
+            raise ParseError(f"{what}: {_show(text)} divides by zero")
+        value = Fraction(int(numerator), int(denominator))
+        return -value if sign == "-" else value
+    match = _DECIMAL.fullmatch(stripped)
+    if match is None:
+        return None
+    sign, mantissa, exponent = match.groups()
+    whole, _, decimals = mantissa.partition(".")
+    value = Fraction(int(whole or "0") * 10 ** len(decimals) + int(decimals or "0"), 10 ** len(decimals))
+    if exponent is not None:
+        power = int(exponent)
+        if abs(power) > MAX_EXPONENT:
+            raise ParseError(f"{what}: the exponent in {_show(text)} is beyond +-{MAX_EXPONENT}")
+        value *= Fraction(10) ** power
+    return -value if sign == "-" else value
+
+
+def _show(text: object) -> str:
+    """Quote user text for an error line, keeping it one short line."""
+    shown = repr(text) if isinstance(text, str) else repr(str(text))
+    return shown if len(shown) <= 60 else shown[:57] + "...'"

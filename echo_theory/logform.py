@@ -1,0 +1,189 @@
+"""The canonical exact form of a numeric entropy: a rational combination of logs of primes.
+
+Every entropy of a process with rational probabilities is sum_i w_i * log(q_i) with rational
+w_i, q_i. Factoring each q_i into primes gives one form per number, because the logs of
+distinct primes are linearly independent over the rationals: two forms are equal exactly
+when their coefficients are. Floats come last, from this form, at whatever precision it takes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from functools import cache, lru_cache
+
+from .literals import format_fraction
+
+_SMALL_PRIMES_LIMIT = 1 << 16
+
+
+@cache
+def _small_primes() -> tuple[int, ...]:
+    sieve = bytearray([1]) * _SMALL_PRIMES_LIMIT
+    sieve[0:2] = b"\x00\x00"
+    for i in range(2, math.isqrt(_SMALL_PRIMES_LIMIT) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = bytearray(len(sieve[i * i :: i]))
+    return tuple(i for i, is_prime in enumerate(sieve) if is_prime)
+
+
+@lru_cache(maxsize=65536)
+def factorize(n: int) -> tuple[tuple[int, int], ...]:
+    """Prime factorization of n >= 1 as ((prime, exponent), ...), ascending.
+
+    Trial division covers the numbers processes produce; SymPy's factorint takes what is left.
+    """
+    if n < 1:
+        raise ValueError(f"factorize needs n >= 1, got {n}")
+    factors: dict[int, int] = {}
+    for prime in _small_primes():
+        if prime * prime > n:
+            break
+        while n % prime == 0:
+            factors[prime] = factors.get(prime, 0) + 1
+            n //= prime
+    if n > 1:
+        if n < _SMALL_PRIMES_LIMIT**2:  # no factor below its square root: prime
+            factors[n] = factors.get(n, 0) + 1
+        else:
+            from sympy import factorint
+
+            for prime, power in factorint(n).items():
+                factors[prime] = factors.get(prime, 0) + power
+    return tuple(sorted(factors.items()))
+
+
+@dataclass(frozen=True)
+class LogForm:
+    """sum of coefficient * log(prime), with rational coefficients. Unit-free (nats)."""
+
+    coefficients: tuple[tuple[int, Fraction], ...] = ()
+
+    @classmethod
+    def from_dict(cls, coefficients: Mapping[int, Fraction]) -> LogForm:
+        return cls(tuple(sorted((p, c) for p, c in coefficients.items() if c != 0)))
+
+    @classmethod
+    def log(cls, q: Fraction) -> LogForm:
+        """log(q) for a rational q > 0."""
+        q = Fraction(q)
+        if q <= 0:
+            raise ValueError(f"log of {q} is not finite")
+        terms: dict[int, Fraction] = {}
+        for prime, power in factorize(q.numerator):
+            terms[prime] = terms.get(prime, 0) + power
+        for prime, power in factorize(q.denominator):
+            terms[prime] = terms.get(prime, 0) - power
+        return cls.from_dict(terms)
+
+    @classmethod
+    def combine(cls, parts: Iterable[tuple[Fraction, LogForm]]) -> LogForm:
+        """sum of weight * form."""
+        total: dict[int, Fraction] = {}
+        for weight, form in parts:
+            if weight:
+                for prime, c in form.coefficients:
+                    total[prime] = total.get(prime, 0) + weight * c
+        return cls.from_dict(total)
+
+    @property
+    def is_zero(self) -> bool:
+        return not self.coefficients
+
+    def __add__(self, other: LogForm) -> LogForm:
+        return LogForm.combine([(Fraction(1), self), (Fraction(1), other)])
+
+    def __sub__(self, other: LogForm) -> LogForm:
+        return LogForm.combine([(Fraction(1), self), (Fraction(-1), other)])
+
+    def __neg__(self) -> LogForm:
+        return LogForm(tuple((p, -c) for p, c in self.coefficients))
+
+    # --- presentation, in nats (natural logs) or bits (log2, where log2(2) = 1) ------------
+
+    def _terms(self, units: str) -> tuple[Fraction, list[tuple[int, Fraction]]]:
+        if units == "bits":
+            constant = dict(self.coefficients).get(2, Fraction(0))
+            return constant, [(p, c) for p, c in self.coefficients if p != 2]
+        return Fraction(0), list(self.coefficients)
+
+    def text(self, units: str = "nats") -> str:
+        """``3*log(2) - 3/16*log(3)`` in nats; ``3 - 3/16*log2(3)`` in bits."""
+        constant, terms = self._terms(units)
+        log = "log2" if units == "bits" else "log"
+        pieces = [(constant, format_fraction(abs(constant)))] if constant else []
+        for prime, c in terms:
+            magnitude = "" if abs(c) == 1 else f"{format_fraction(abs(c))}*"
+            pieces.append((c, f"{magnitude}{log}({prime})"))
+        return _join(pieces) if pieces else "0"
+
+    def latex(self, units: str = "nats") -> str:
+        r"""``3 \log 2 - \frac{3}{16} \log 3`` in nats; ``\log_2`` in bits."""
+        constant, terms = self._terms(units)
+        log = r"\log_2" if units == "bits" else r"\log"
+        pieces = [(constant, latex_fraction(abs(constant)))] if constant else []
+        for prime, c in terms:
+            magnitude = "" if abs(c) == 1 else latex_fraction(abs(c)) + " "
+            pieces.append((c, f"{magnitude}{log} {prime}"))
+        return _join(pieces) if pieces else "0"
+
+    def to_sympy(self, units: str = "nats"):
+        import sympy
+
+        total = sympy.Add(
+            *(sympy.Rational(c.numerator, c.denominator) * sympy.log(p) for p, c in self.coefficients)
+        )
+        return total / sympy.log(2) if units == "bits" else total
+
+    def to_float(self, units: str = "nats") -> float:
+        """The value correctly rounded to a double, however much the terms cancel."""
+        return _evaluate(self.coefficients, units == "bits")
+
+
+def latex_fraction(value: Fraction) -> str:
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
+def _join(pieces: list[tuple[Fraction, str]]) -> str:
+    out = ""
+    for i, (sign, body) in enumerate(pieces):
+        if i == 0:
+            out = ("-" if sign < 0 else "") + body
+        else:
+            out += (" - " if sign < 0 else " + ") + body
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _ln(prime: int, digits: int) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = digits
+        return Decimal(prime).ln()
+
+
+@lru_cache(maxsize=65536)
+def _evaluate(coefficients: tuple[tuple[int, Fraction], ...], bits: bool) -> float:
+    if not coefficients:
+        return 0.0
+    digits = 40
+    while True:
+        with localcontext() as ctx:
+            ctx.prec = digits
+            terms = [Decimal(c.numerator) / Decimal(c.denominator) * _ln(p, digits) for p, c in coefficients]
+            total = sum(terms, Decimal(0))
+            scale = sum((abs(t) for t in terms), Decimal(0))
+            # Each term is good to about 10^-digits of scale. Logs of distinct primes are
+            # independent, so total != 0; once it stands 20 digits clear of the rounding
+            # noise, the double nearest to it is the double nearest to the exact value.
+            if total != 0 and abs(total) > scale * Decimal(10) ** (20 - digits):
+                if bits:
+                    total /= _ln(2, digits)
+                return float(total)
+        digits *= 2

@@ -1,0 +1,68 @@
+"""Plain tables in the output formats: aligned text, Markdown, LaTeX and CSV.
+
+Result objects decide what goes in each cell; this module only lays the cells out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+Rows = Sequence[Sequence[str]]
+
+
+def text_table(headers: Sequence[str], rows: Rows, right: Sequence[bool]) -> str:
+    """Columns padded to their widest cell; numbers (``right``) aligned on the right."""
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)]
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule] + [line(row) for row in rows]) + "\n"
+
+
+def markdown_table(headers: Sequence[str], rows: Rows, right: Sequence[bool]) -> str:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |"
+
+    align = "|" + "|".join("---:" if r else ":---" for r in right) + "|"
+    return "\n".join([line(headers), align] + [line(row) for row in rows]) + "\n"
+
+
+def latex_tabular(headers: Sequence[str], rows: Rows, right: Sequence[bool]) -> str:
+    """A ``tabular`` that compiles with no packages; cells are already LaTeX."""
+    spec = "".join("r" if r else "l" for r in right)
+    body = [" & ".join(headers) + r" \\", r"\hline"]
+    body += [" & ".join(row) + r" \\" for row in rows]
+    return "\\begin{tabular}{" + spec + "}\n\\hline\n" + "\n".join(body) + "\n\\hline\n\\end{tabular}\n"
+
+
+def csv_table(headers: Sequence[str], rows: Rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def fixed(value: float | None, digits: int = 10) -> str:
+    """A float for reading; ``symbolic`` where symbols remain."""
+    return "symbolic" if value is None else f"{value:.{digits}f}"
+
+
+def latex_escape(text: str) -> str:
+    for char, escaped in (
+        ("\\", r"\textbackslash{}"),
+        ("_", r"\_"),
+        ("%", r"\%"),
+        ("&", r"\&"),
+        ("#", r"\#"),
+        ("$", r"\$"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+    ):
+        text = text.replace(char, escaped)
+    return text

@@ -1,0 +1,71 @@
+"""An exact result with its units: the canonical form, and the float that comes from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .entropy import SymbolicForm
+from .errors import ParseError
+from .logform import LogForm
+
+UNITS = ("nats", "bits")
+
+
+def check_units(units: str) -> str:
+    if units not in UNITS:
+        raise ParseError(f"units: {units!r} is not one of nats, bits")
+    return units
+
+
+@dataclass(frozen=True)
+class ExactValue:
+    """An entropy in ``units``, exact: a ``LogForm`` for numbers, a ``SymbolicForm`` with symbols.
+
+    >>> from echo_theory import EchoProcess
+    >>> h = EchoProcess(["3:+0.5", "8:-0.25"]).cross_entropy([3, 8], units="bits")
+    >>> h.text
+    '3/2 - 3/4*log2(3)'
+    >>> round(h.value, 12)
+    0.655639062229
+    """
+
+    form: LogForm | SymbolicForm
+    units: str = "nats"
+
+    def __post_init__(self) -> None:
+        check_units(self.units)
+
+    @property
+    def is_symbolic(self) -> bool:
+        return isinstance(self.form, SymbolicForm)
+
+    @property
+    def value(self) -> float | None:
+        """The float, correctly rounded from the exact form; None while symbols remain."""
+        return self.form.to_float(self.units)
+
+    @property
+    def text(self) -> str:
+        return self.form.text(self.units)
+
+    @property
+    def latex(self) -> str:
+        return self.form.latex(self.units)
+
+    def to_sympy(self):
+        return self.form.to_sympy(self.units)
+
+    def in_units(self, units: str) -> ExactValue:
+        return ExactValue(self.form, units)
+
+    def __float__(self) -> float:
+        value = self.value
+        if value is None:
+            raise TypeError(f"{self.text} holds symbols; substitute values first")
+        return value
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_latex_(self) -> str:
+        return f"${self.latex}$"
