@@ -11,6 +11,9 @@ from echo_theory.errors import EchoTheoryError
 
 from .compute import compute
 
+# click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
 BAD_INPUT = 2
 INTERRUPTED = 130
 
@@ -23,6 +26,9 @@ class EchoGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NoArgsIsHelp as shown:  # bare `echo-theory`: help, not an error
+            click.echo(shown.ctx.get_help())
+            sys.exit(0)
         except (EchoTheoryError, click.ClickException) as error:
             message = error.format_message() if isinstance(error, click.ClickException) else str(error)
             click.echo(f"Error: {' '.join(message.split())}", err=True)

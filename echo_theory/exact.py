@@ -1,28 +1,38 @@
 """The exact engine: H(Y | X_S) and I(Y; X_S) for subsets S of the rule lags.
 
-The best model that sees only the lags in S predicts P(y=1 | x_S), the process's table with
+The best model that sees only the lags in S predicts P(y=1 | x_S): the process's table with
 the other lags summed out under their Bernoulli(p_x) weights. Its expected cross entropy is
 H(Y | X_S) = sum over x_S of P(x_S) h(P(y=1 | x_S)). Summing out works on the clipped table,
 so clipping stays exact.
 
-Every subset at once: a depth-first walk drops one lag at a time, and each drop halves the
-parent's table, so all 2^n subsets cost sum 2^|S| = 3^n steps rather than 4^n.
+Two choices keep it fast and exact:
+- Every subset at once: a depth-first walk drops one lag at a time, and each drop halves the
+  parent's table, so all 2^n subsets cost sum 2^|S| = 3^n steps rather than 4^n.
+- Integers, not fractions: with p_x = u/v, every P(y=1 | x_S) is N / M for one denominator
+  M = L v^(n-|S|) per subset, and every weight is W / v^|S| with W = u^k (v-u)^(|S|-k). So
+  H(Y | X_S) = log M - sum_n c_n log n / (M v^|S|), with integer c_n, and only the distinct
+  integers n are factored into primes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 from .entropy import Probability, Term, entropy_form
-from .process import _simplify
+from .logform import LogForm, factorize
 from .value import ExactValue, check_units
 
 if TYPE_CHECKING:
+    import sympy
+
     from .process import EchoProcess
     from .results import SubsetTable
+
+Numerator = Union[int, "sympy.Expr"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,14 @@ class MarginalCell:
     probability: Probability
 
 
+class _Table(NamedTuple):
+    """P(y=1 | x_S) = numerators[mask] / denominator, for the masks over the lags in S."""
+
+    numerators: dict[int, Numerator]
+    denominator: int
+    size: int  # |S|
+
+
 def all_subsets(lags: Sequence[int]) -> list[tuple[int, ...]]:
     """Every subset of ``lags``, by size and then by lag."""
     lags = tuple(sorted(lags))
@@ -42,66 +60,131 @@ def all_subsets(lags: Sequence[int]) -> list[tuple[int, ...]]:
     return sorted(subsets, key=lambda s: (len(s), s))
 
 
-def _sum_out(table: dict[int, Probability], bit: int, p_x: Fraction) -> dict[int, Probability]:
+def _integer(value: Numerator) -> Numerator:
+    """SymPy integers become ints, so numeric cells of a symbolic process take the fast path."""
+    if isinstance(value, int):
+        return value
+    return int(value) if value.is_Integer else value
+
+
+def _full_table(process: EchoProcess) -> _Table:
+    all_numbers = all(isinstance(p, Fraction) for p in process.table)
+    denominators = [p.denominator for p in process.table if isinstance(p, Fraction)]
+    common = math.lcm(*denominators) if denominators else 1
+    if all_numbers:
+        numerators = {m: p.numerator * (common // p.denominator) for m, p in enumerate(process.table)}
+    else:
+        numerators = {
+            m: p.numerator * (common // p.denominator)
+            if isinstance(p, Fraction)
+            else _integer((p * common).expand())
+            for m, p in enumerate(process.table)
+        }
+    return _Table(numerators, common, len(process.lags))
+
+
+def _sum_out(table: _Table, bit: int, p_x: Fraction) -> _Table:
     """Marginalize one input: P(y | rest) = p_x P(y | rest, x=1) + (1-p_x) P(y | rest, x=0)."""
-    q = 1 - p_x
-    return {m: _simplify(p_x * table[m | bit] + q * p) for m, p in table.items() if not m & bit}
+    u, v = p_x.numerator, p_x.denominator
+    numerators = {
+        m: u * table.numerators[m | bit] + (v - u) * n for m, n in table.numerators.items() if not m & bit
+    }
+    if not all(isinstance(n, int) for n in numerators.values()):
+        numerators = {m: _integer(n.expand() if not isinstance(n, int) else n) for m, n in numerators.items()}
+    return _Table(numerators, table.denominator * v, table.size - 1)
 
 
-def _mask_of(process: EchoProcess, learned: Sequence[int]) -> int:
-    return sum(1 << process.lags.index(lag) for lag in learned)
-
-
-def _marginal_table(process: EchoProcess, learned: Sequence[int]) -> dict[int, Probability]:
-    keep = _mask_of(process, learned)
-    table = dict(enumerate(process.table))
+def _marginal_table(process: EchoProcess, learned: Sequence[int]) -> _Table:
+    keep = sum(1 << process.lags.index(lag) for lag in learned)
+    table = _full_table(process)
     for i in range(len(process.lags)):
         if not keep >> i & 1:
             table = _sum_out(table, 1 << i, process.p_x)
     return table
 
 
-def _terms(table: dict[int, Probability], p_x: Fraction) -> list[Term]:
-    """The entropy sum of a marginal table: the total weight of each distinct probability."""
-    size = len(table).bit_length() - 1  # a table over S has 2^|S| cells
-    weights: dict[Probability, Fraction] = {}
-    for mask, p in table.items():
-        ones = mask.bit_count()
-        weights[p] = weights.get(p, Fraction(0)) + p_x**ones * (1 - p_x) ** (size - ones)
-    return [(w, p) for p, w in weights.items()]
+def _weights(size: int, p_x: Fraction) -> list[int]:
+    """W for each count k of ones among |S| = size inputs: u^k (v-u)^(size-k), over v^size."""
+    u, v = p_x.numerator, p_x.denominator
+    return [u**k * (v - u) ** (size - k) for k in range(size + 1)]
+
+
+def _terms(table: _Table, p_x: Fraction) -> list[Term]:
+    """The entropy sum of a table: (weight, probability) for each configuration."""
+    weights = _weights(table.size, p_x)
+    scale = p_x.denominator**table.size
+    return [
+        (Fraction(weights[m.bit_count()], scale), _probability(n, table.denominator))
+        for m, n in table.numerators.items()
+    ]
+
+
+def _probability(numerator: Numerator, denominator: int) -> Probability:
+    if isinstance(numerator, int):
+        return Fraction(numerator, denominator)
+    return numerator / denominator
+
+
+def _form(table: _Table, p_x: Fraction):
+    """H(Y | X_S) of a table, as a ``LogForm`` (numbers) or a ``SymbolicForm`` (symbols)."""
+    if not all(isinstance(n, int) for n in table.numerators.values()):
+        return entropy_form(_terms(table, p_x))
+    weights = _weights(table.size, p_x)
+    total = table.denominator
+    counts: dict[int, int] = {}  # n -> sum of W * n over the cells whose n log n it carries
+    for mask, n in table.numerators.items():
+        w = weights[mask.bit_count()]
+        if w:
+            # the 0 log 0 rule: a side of the coin with probability 0 contributes nothing
+            for side in (n, total - n):
+                if side:
+                    counts[side] = counts.get(side, 0) + w * side
+    scale = total * p_x.denominator**table.size  # M v^|S|
+    primes: dict[int, int] = {}
+    for prime, power in factorize(total):  # + log M, with the same scale
+        primes[prime] = primes.get(prime, 0) + power * scale
+    for n, c in counts.items():
+        for prime, power in factorize(n):
+            primes[prime] = primes.get(prime, 0) - power * c
+    return LogForm.from_dict({prime: Fraction(c, scale) for prime, c in primes.items()})
 
 
 def marginal(process: EchoProcess, learned: Sequence[int]) -> tuple[MarginalCell, ...]:
     """P(y=1 | x_S) and P(x_S) for every configuration of the learned lags, in mask order."""
     learned = tuple(sorted(learned))
     table = _marginal_table(process, learned)
+    terms = dict(zip(table.numerators, _terms(table, process.p_x), strict=True))
     cells = []
-    for mask in sorted(table):
+    for mask in sorted(table.numerators):
         bits = tuple(mask >> process.lags.index(lag) & 1 for lag in learned)
-        ones = sum(bits)
-        weight = process.p_x**ones * (1 - process.p_x) ** (len(bits) - ones)
-        cells.append(MarginalCell(learned, bits, weight, table[mask]))
+        weight, probability = terms[mask]
+        cells.append(MarginalCell(learned, bits, weight, probability))
     return tuple(cells)
 
 
 def cross_entropy(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:
     """H(Y | X_S), exactly."""
     check_units(units)
-    return ExactValue(entropy_form(_terms(_marginal_table(process, learned), process.p_x)), units)
+    return ExactValue(_form(_marginal_table(process, learned), process.p_x), units)
 
 
 def information(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:
     """I(Y; X_S) = H(Y) - H(Y | X_S), exactly."""
     check_units(units)
-    nothing = _terms(_marginal_table(process, ()), process.p_x)
-    learned_terms = _terms(_marginal_table(process, learned), process.p_x)
-    return ExactValue(entropy_form(nothing + [(-w, p) for w, p in learned_terms]), units)
+    return ExactValue(
+        _gain(_marginal_table(process, ()), _marginal_table(process, learned), process.p_x), units
+    )
 
 
-def _walk(
-    table: dict[int, Probability], mask: int, start: int, n: int, p_x: Fraction
-) -> Iterator[tuple[int, dict]]:
-    """Yield (subset mask, marginal table) for every subset of ``mask``, each exactly once:
+def _gain(nothing: _Table, learned: _Table, p_x: Fraction):
+    h_nothing, h_learned = _form(nothing, p_x), _form(learned, p_x)
+    if isinstance(h_nothing, LogForm) and isinstance(h_learned, LogForm):
+        return h_nothing - h_learned
+    return entropy_form(_terms(nothing, p_x) + [(-w, p) for w, p in _terms(learned, p_x)])
+
+
+def _walk(table: _Table, mask: int, start: int, n: int, p_x: Fraction) -> Iterator[tuple[int, _Table]]:
+    """Yield (subset mask, table) for every subset of ``mask``, each exactly once:
     lags are dropped in increasing index order."""
     yield mask, table
     for i in range(start, n):
@@ -119,21 +202,21 @@ def subset_table(
     lags, p_x = process.lags, process.p_x
     if chosen is None:
         subsets = all_subsets(lags)
-        terms: dict[tuple[int, ...], list[Term]] = {}
         full = (1 << len(lags)) - 1
-        for mask, table in _walk(dict(enumerate(process.table)), full, 0, len(lags), p_x):
-            subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
-            terms[subset] = _terms(table, p_x)
+        tables = {
+            tuple(lag for i, lag in enumerate(lags) if mask >> i & 1): table
+            for mask, table in _walk(_full_table(process), full, 0, len(lags), p_x)
+        }
     else:
         subsets = list(chosen)
-        terms = {s: _terms(_marginal_table(process, s), p_x) for s in set(subsets) | {()}}
-    nothing = entropy_form(terms[()])
+        tables = {s: _marginal_table(process, s) for s in {*subsets, ()}}
+    forms = {s: _form(tables[s], p_x) for s in {*subsets, ()}}
     rows = []
     for subset in subsets:
-        h = entropy_form(terms[subset])
-        if process.is_symbolic:
-            gain = entropy_form(terms[()] + [(-w, p) for w, p in terms[subset]])
+        h, h_nothing = forms[subset], forms[()]
+        if isinstance(h, LogForm) and isinstance(h_nothing, LogForm):
+            gain = h_nothing - h
         else:
-            gain = nothing - h
+            gain = _gain(tables[()], tables[subset], p_x)
         rows.append(SubsetEntropy(subset, ExactValue(h, units), ExactValue(gain, units)))
     return SubsetTable(process, units, tuple(rows))

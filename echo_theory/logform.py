@@ -17,43 +17,102 @@ from functools import cache, lru_cache
 
 from .literals import format_fraction
 
-_SMALL_PRIMES_LIMIT = 1 << 16
+_TRIAL_LIMIT = 1 << 10  # trial division below this; Miller-Rabin and Pollard-Brent above
+# Miller-Rabin with these bases is exact (not probabilistic) below 3.3e24.
+_WITNESSES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
+_EXACT_MILLER_RABIN_LIMIT = 3_317_044_064_679_887_385_961_981
 
 
 @cache
 def _small_primes() -> tuple[int, ...]:
-    sieve = bytearray([1]) * _SMALL_PRIMES_LIMIT
+    sieve = bytearray([1]) * _TRIAL_LIMIT
     sieve[0:2] = b"\x00\x00"
-    for i in range(2, math.isqrt(_SMALL_PRIMES_LIMIT) + 1):
+    for i in range(2, math.isqrt(_TRIAL_LIMIT) + 1):
         if sieve[i]:
             sieve[i * i :: i] = bytearray(len(sieve[i * i :: i]))
     return tuple(i for i, is_prime in enumerate(sieve) if is_prime)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 18)
 def factorize(n: int) -> tuple[tuple[int, int], ...]:
-    """Prime factorization of n >= 1 as ((prime, exponent), ...), ascending.
-
-    Trial division covers the numbers processes produce; SymPy's factorint takes what is left.
-    """
+    """Prime factorization of n >= 1 as ((prime, exponent), ...), ascending."""
     if n < 1:
         raise ValueError(f"factorize needs n >= 1, got {n}")
     factors: dict[int, int] = {}
     for prime in _small_primes():
         if prime * prime > n:
             break
-        while n % prime == 0:
-            factors[prime] = factors.get(prime, 0) + 1
-            n //= prime
+        if n % prime == 0:
+            power = 0
+            while n % prime == 0:
+                n //= prime
+                power += 1
+            factors[prime] = power
     if n > 1:
-        if n < _SMALL_PRIMES_LIMIT**2:  # no factor below its square root: prime
-            factors[n] = factors.get(n, 0) + 1
-        else:
-            from sympy import factorint
-
-            for prime, power in factorint(n).items():
-                factors[prime] = factors.get(prime, 0) + power
+        _factor_large(n, factors)
     return tuple(sorted(factors.items()))
+
+
+def _factor_large(n: int, factors: dict[int, int]) -> None:
+    """Add the factors of n > 1, which has no prime factor below ``_TRIAL_LIMIT``."""
+    if n < _TRIAL_LIMIT**2 or (n < _EXACT_MILLER_RABIN_LIMIT and _is_prime(n)):
+        factors[n] = factors.get(n, 0) + 1
+    elif n >= _EXACT_MILLER_RABIN_LIMIT:  # beyond exact Miller-Rabin: SymPy's factorint
+        from sympy import factorint
+
+        for prime, power in factorint(n).items():
+            factors[prime] = factors.get(prime, 0) + power
+    else:
+        divisor = _pollard_brent(n)
+        _factor_large(divisor, factors)
+        _factor_large(n // divisor, factors)
+
+
+def _is_prime(n: int) -> bool:
+    """Deterministic Miller-Rabin for odd n < 3.3e24 with no small factors."""
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        r += 1
+    for a in _WITNESSES:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _pollard_brent(n: int) -> int:
+    """A nontrivial divisor of a composite n (Brent's cycle finding, batched gcds)."""
+    for c in range(1, n):
+        y, m, g, r, q = 2, 128, 1, 1, 1
+        x = ys = y
+        while g == 1:
+            x = y
+            for _ in range(r):
+                y = (y * y + c) % n
+            k = 0
+            while k < r and g == 1:
+                ys = y
+                for _ in range(min(m, r - k)):
+                    y = (y * y + c) % n
+                    q = q * abs(x - y) % n
+                g = math.gcd(q, n)
+                k += m
+            r *= 2
+        if g == n:  # the batch overshot: step back one at a time
+            g = 1
+            while g == 1:
+                ys = (ys * ys + c) % n
+                g = math.gcd(abs(x - ys), n)
+        if g != n:
+            return g
+    raise ArithmeticError(f"no divisor found for {n}")  # unreachable for composite n
 
 
 @dataclass(frozen=True)

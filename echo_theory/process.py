@@ -225,7 +225,7 @@ class EchoProcess:
                 worst = (excess, mask, p)
         if worst is not None:
             _, mask, p = worst
-            given = self.config_text(mask) or "no rule"
+            given = self.config_text(mask)
             raise ProcessError(f"P(y=1 | {given}) = {_text(p)} is outside [0, 1]; use --clip to clamp")
         return tuple(raw), tuple(raw)
 

@@ -51,18 +51,3 @@ def csv_table(headers: Sequence[str], rows: Rows) -> str:
 def fixed(value: float | None, digits: int = 10) -> str:
     """A float for reading; ``symbolic`` where symbols remain."""
     return "symbolic" if value is None else f"{value:.{digits}f}"
-
-
-def latex_escape(text: str) -> str:
-    for char, escaped in (
-        ("\\", r"\textbackslash{}"),
-        ("_", r"\_"),
-        ("%", r"\%"),
-        ("&", r"\&"),
-        ("#", r"\#"),
-        ("$", r"\$"),
-        ("{", r"\{"),
-        ("}", r"\}"),
-    ):
-        text = text.replace(char, escaped)
-    return text

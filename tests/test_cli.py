@@ -1,0 +1,201 @@
+"""The command line through click's CliRunner: formats, exit codes and exact error lines."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from echo_theory import MAX_RULES, EchoProcess
+from echo_theory.cli import cli
+
+SEED = ["--rule", "3:+0.5", "--rule", "8:-0.25"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_compute_table_shows_the_seed():
+    result = run("compute", *SEED)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == EchoProcess(["3:+0.5", "8:-0.25"]).describe()
+    rows = {line.split()[0]: line.split() for line in lines[4:]}
+    assert list(rows) == ["none", "3", "8", "3,8"]
+    for learned, value in [
+        ("none", 0.6615632381579821),
+        ("3", 0.5191666997072094),
+        ("8", 0.6277411625893768),
+        ("3,8", 0.4544543674493905),
+    ]:
+        assert float(rows[learned][1]) == pytest.approx(value, abs=1e-10)
+
+
+def test_compute_json_shape():
+    result = run("compute", *SEED, "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["process"] == {
+        "rules": [{"lag": 3, "shift": "1/2"}, {"lag": 8, "shift": "-1/4"}],
+        "base": "1/2",
+        "p_x": "1/2",
+        "clip": False,
+    }
+    assert data["units"] == "nats"
+    assert [row["learned"] for row in data["rows"]] == [[], [3], [8], [3, 8]]
+    for row in data["rows"]:
+        assert set(row) == {"learned", "cross_entropy", "exact", "information"}
+        expected = EchoProcess(["3:+0.5", "8:-0.25"]).cross_entropy(row["learned"])
+        assert row["cross_entropy"] == expected.value  # full precision survives JSON
+        assert row["exact"] == expected.text
+    assert data["rows"][1]["exact"] == "3*log(2) - 3/16*log(3) - 5/16*log(5) - 7/16*log(7)"
+    assert abs(data["rows"][1]["information"] - 0.142396538450773) < 1e-12
+
+
+def test_compute_json_symbolic_rows_are_null():
+    data = json.loads(run("compute", "--rule", "3:a", "--rule", "8:-b", "--format", "json").output)
+    assert data["process"]["rules"] == [{"lag": 3, "shift": "a"}, {"lag": 8, "shift": "-b"}]
+    for row in data["rows"]:
+        assert row["cross_entropy"] is None and row["information"] is None
+        assert "log" in row["exact"]
+
+
+def test_compute_learned_and_units():
+    data = json.loads(
+        run(
+            "compute", *SEED, "--learned", "3,8", "--learned", "none", "--units", "bits", "--format", "json"
+        ).output
+    )
+    assert data["units"] == "bits"
+    assert [row["learned"] for row in data["rows"]] == [[3, 8], []]
+    assert data["rows"][0]["exact"] == "5/4 - 3/8*log2(3)"
+
+
+def test_compute_options_reach_the_process():
+    data = json.loads(
+        run(
+            "compute", "--rule", "2:+0.75", "--base", "0.5", "--p-x", "0.1", "--clip", "--format", "json"
+        ).output
+    )
+    assert data["process"] == {
+        "rules": [{"lag": 2, "shift": "3/4"}],
+        "base": "1/2",
+        "p_x": "1/10",
+        "clip": True,
+    }
+    process = EchoProcess(["2:+0.75"], base="1/2", p_x="1/10", clip=True)
+    assert data["rows"][1]["cross_entropy"] == process.cross_entropy([2]).value
+
+
+def test_compute_csv():
+    result = run("compute", *SEED, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [row["learned"] for row in rows] == ["none", "3", "8", "3,8"]
+    assert float(rows[3]["cross_entropy"]) == EchoProcess(["3:+0.5", "8:-0.25"]).cross_entropy([3, 8]).value
+
+
+def test_compute_markdown_and_latex():
+    markdown = run("compute", *SEED, "--format", "markdown").output
+    assert r"| {3} | 0.5191666997 | 0.1423965385 | $3 \log 2 - \frac{3}{16} \log 3" in markdown
+    latex = run("compute", *SEED, "--format", "latex").output
+    assert latex.startswith(r"\begin{tabular}{lrrl}")
+    assert r"$\{3, 8\}$ & 0.4544543674" in latex
+
+
+BAD_INPUT = [
+    (["--rule", "3+0.5"], "Error: rule '3+0.5' is not LAG:SHIFT (for example 3:+0.5)"),
+    (["--rule", "-3:0.5"], "Error: rule '-3:0.5': the lag must be an integer >= 0, not -3"),
+    (["--rule", "3:0.5", "--rule", "3:0.1"], "Error: lag 3 has two rules; give each lag once"),
+    (
+        ["--rule", "3:+0.5", "--rule", "5:+0.5"],
+        "Error: P(y=1 | x[t-3]=1, x[t-5]=1) = 3/2 is outside [0, 1]; use --clip to clamp",
+    ),
+    (["--rule", "3:0.1", "--base", "1.5"], "Error: --base: 3/2 is outside [0, 1]"),
+    (["--rule", "3:0.1", "--p-x", "-0.5"], "Error: --p-x: -1/2 is outside [0, 1]"),
+    (
+        ["--rule", "3:0.1", "--p-x", "half"],
+        "Error: --p-x: 'half' is not a number; give a decimal such as 0.25 or a fraction such as 1/4",
+    ),
+    (
+        ["--rule", "3:0.1", "--base", "0.5.1"],
+        "Error: --base: '0.5.1' is not a number; give a decimal such as 0.25 or a fraction such as 1/4",
+    ),
+    (
+        ["--rule", "3:x+1"],
+        "Error: rule '3:x+1': shift: 'x+1' is not a number (0.5, -1/4) or a symbol name (a, -b, s_3)",
+    ),
+    (["--rule", "3:0.1", "--learned", "5"], "Error: learned lag 5 has no rule (rule lags: 3)"),
+    (["--rule", "3:0.1", "--learned", "3;5"], "Error: lags '3;5': the lag '3;5' is not a whole number >= 0"),
+    (
+        ["--rule", "3:0.1", "--units", "shannons"],
+        "Error: Invalid value for '--units': 'shannons' is not one of 'nats', 'bits'.",
+    ),
+    (
+        ["--rule", "3:0.1", "--format", "xml"],
+        "Error: Invalid value for '--format': 'xml' is not one of 'table', 'json', 'csv', 'markdown', 'latex'.",  # noqa: E501
+    ),
+    (["--rule"], "Error: Option '--rule' requires an argument."),
+]
+
+
+@pytest.mark.parametrize("args, line", BAD_INPUT)
+def test_bad_input_is_one_line_and_exit_2(args, line):
+    result = run("compute", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == line + "\n"
+
+
+def test_too_many_rules():
+    rules = [arg for lag in range(MAX_RULES + 1) for arg in ("--rule", f"{lag}:0.01")]
+    result = run("compute", *rules)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: {MAX_RULES + 1} rules is more than the engine's limit of {MAX_RULES}"
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_unknown_option_and_command():
+    result = run("compute", "--bogus")
+    assert (result.exit_code, result.stderr.count("\n")) == (2, 1)
+    assert result.stderr.startswith("Error: No such option")
+    result = run("nope")
+    assert (result.exit_code, result.stderr) == (2, "Error: No such command 'nope'.\n")
+
+
+def test_bare_command_shows_help():
+    result = run()
+    assert result.exit_code == 0
+    assert "compute" in result.output
+
+
+def test_every_command_has_help():
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert command.help and "Usage:" in result.output
+
+
+def test_version():
+    from echo_theory import __version__
+
+    assert run("--version").output.strip().endswith(__version__)
+
+
+def test_python_dash_m(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "echo_theory", "compute", *SEED, "--learned", "3", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert (
+        json.loads(result.stdout)["rows"][0]["cross_entropy"]
+        == EchoProcess(["3:+0.5", "8:-0.25"]).cross_entropy([3]).value
+    )

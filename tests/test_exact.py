@@ -1,0 +1,247 @@
+"""The exact engine against the seed, against an independent float brute force, and its laws."""
+
+import itertools
+import math
+from collections import defaultdict
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from echo_theory import EchoProcess, ProcessError, all_subsets
+from echo_theory.logform import LogForm
+
+F = Fraction
+SEED = ["3:+0.5", "8:-0.25"]
+# The seed post's figures (and H(Y | X8), which it does not give), to 1e-12.
+SEED_VALUES = {
+    (): 0.6615632381579821,
+    (3,): 0.5191666997072094,
+    (8,): 0.6277411625893768,
+    (3, 8): 0.4544543674493905,
+}
+
+
+@pytest.mark.parametrize("learned", SEED_VALUES)
+def test_seed_values_in_nats_and_bits(learned):
+    process = EchoProcess(SEED)
+    assert abs(process.cross_entropy(learned).value - SEED_VALUES[learned]) < 1e-12
+    bits = process.cross_entropy(learned, units="bits").value
+    assert abs(bits - SEED_VALUES[learned] / math.log(2)) < 1e-12
+
+
+def test_seed_lag3_canonical_form():
+    h = EchoProcess(SEED).cross_entropy([3])
+    assert h.text == "3*log(2) - 3/16*log(3) - 5/16*log(5) - 7/16*log(7)"
+    assert h.form == LogForm.from_dict({2: F(3), 3: F(-3, 16), 5: F(-5, 16), 7: F(-7, 16)})
+
+
+def test_the_posts_bracket():
+    """The post writes -0.5*(h78 - 0.5*h58) for the lag-3 case; the right value is 0.5*(h78 + h58)."""
+
+    def xlogx(p):
+        return p * math.log(p)
+
+    as_written = -0.5 * (xlogx(0.875) + xlogx(0.125) - 0.5 * (xlogx(0.625) + xlogx(0.375)))
+    corrected = -0.5 * (xlogx(0.875) + xlogx(0.125)) - 0.5 * (xlogx(0.625) + xlogx(0.375))
+    engine = EchoProcess(SEED).cross_entropy([3]).value
+    assert abs(as_written - 0.023) < 0.001
+    assert abs(corrected - engine) < 1e-15
+
+
+def test_seed_deterministic_branch():
+    """P(y=0 | x3=1, x8=0) = 0: its 0 log 0 contributes nothing, and nothing is nan."""
+    process = EchoProcess(SEED)
+    cells = process.marginal([3, 8])
+    assert [(c.bits, c.weight, c.probability) for c in cells] == [
+        ((0, 0), F(1, 4), F(1, 2)),
+        ((1, 0), F(1, 4), F(1)),
+        ((0, 1), F(1, 4), F(1, 4)),
+        ((1, 1), F(1, 4), F(3, 4)),
+    ]
+    row = process.subset_table().row([3, 8])
+    assert not math.isnan(row.cross_entropy.value)
+
+
+def test_floats_are_correctly_rounded_from_the_exact_form():
+    mpmath.mp.dps = 60
+    for row in EchoProcess(SEED).subset_table().rows:
+        exact = sympy.N(row.cross_entropy.to_sympy(), 60)
+        assert row.cross_entropy.value == float(exact)
+
+
+def brute_force(shifts, base, p_x, clip, learned):
+    """H(Y | X_S) in floats, by enumerating every configuration: independent of the engine."""
+    lags = sorted(shifts)
+    groups = defaultdict(lambda: [0.0, 0.0])
+    for bits in itertools.product((0, 1), repeat=len(lags)):
+        weight = math.prod(float(p_x) if b else 1 - float(p_x) for b in bits)
+        p = float(base) + sum(float(shifts[lag]) for lag, b in zip(lags, bits, strict=True) if b)
+        if clip:
+            p = min(max(p, 0.0), 1.0)
+        assert 0 <= p <= 1 or clip
+        key = tuple(b for lag, b in zip(lags, bits, strict=True) if lag in learned)
+        groups[key][0] += weight
+        groups[key][1] += weight * p
+    total = 0.0
+    for weight, joint in groups.values():
+        if weight > 0:
+            q = joint / weight
+            total -= weight * sum(v * math.log(v) for v in (q, 1 - q) if v > 0)
+    return total
+
+
+probabilities = st.fractions(0, 1, max_denominator=12)
+shift_values = st.fractions(-1, 1, max_denominator=12)
+
+
+@st.composite
+def processes(draw, max_rules=4):
+    lags = draw(st.lists(st.integers(0, 30), min_size=0, max_size=max_rules, unique=True))
+    shifts = {lag: draw(shift_values) for lag in lags}
+    base, p_x, clip = draw(probabilities), draw(probabilities), draw(st.booleans())
+    return shifts, base, p_x, clip
+
+
+def build(shifts, base, p_x, clip):
+    return EchoProcess([f"{lag}:{s}" for lag, s in shifts.items()], base=base, p_x=p_x, clip=clip)
+
+
+@given(processes())
+def test_engine_matches_brute_force(spec):
+    shifts, base, p_x, clip = spec
+    try:
+        process = build(*spec)
+    except ProcessError:
+        # the engine refuses exactly when some configuration leaves [0, 1]
+        assert not clip
+        sums = [
+            base + sum(c) for r in range(len(shifts) + 1) for c in itertools.combinations(shifts.values(), r)
+        ]
+        assert any(not 0 <= p <= 1 for p in sums)
+        return
+    for row in process.subset_table().rows:
+        expected = brute_force(shifts, base, p_x, clip, row.learned)
+        assert abs(row.cross_entropy.value - expected) < 1e-12
+        assert abs(row.information.value - (brute_force(shifts, base, p_x, clip, ()) - expected)) < 1e-12
+
+
+def test_clip_marginalizes_the_clipped_table():
+    shifts = {3: F(1, 2), 5: F(1, 2), 7: F(-1)}
+    process = build(shifts, F(1, 2), F(1, 3), True)
+    for learned in all_subsets(shifts):
+        assert (
+            abs(process.cross_entropy(learned).value - brute_force(shifts, F(1, 2), F(1, 3), True, learned))
+            < 1e-12
+        )
+
+
+def valid_processes():
+    return processes().filter(lambda spec: _valid(spec))
+
+
+def _valid(spec):
+    try:
+        build(*spec)
+    except ProcessError:
+        return False
+    return True
+
+
+@given(valid_processes())
+def test_learning_more_never_hurts(spec):
+    table = build(*spec).subset_table()
+    values = {row.learned: row.cross_entropy.value for row in table.rows}
+    for small, large in itertools.product(values, repeat=2):
+        if set(small) <= set(large):
+            # correctly rounded floats keep the exact order
+            assert values[small] >= values[large]
+
+
+@given(valid_processes())
+def test_entropy_bounds_and_units(spec):
+    process = build(*spec)
+    nats = process.subset_table()
+    bits = process.subset_table(units="bits")
+    for row, row_bits in zip(nats.rows, bits.rows, strict=True):
+        assert 0 <= row.cross_entropy.value <= math.log(2)
+        assert 0 <= row_bits.cross_entropy.value <= 1
+        assert row.information.value >= 0
+        assert row_bits.cross_entropy.value == pytest.approx(
+            row.cross_entropy.value / math.log(2), rel=1e-15, abs=1e-300
+        )
+        assert row.cross_entropy.form == row_bits.cross_entropy.form
+
+
+@given(valid_processes(), st.randoms())
+def test_renamed_lags_give_the_same_numbers(spec, random):
+    shifts, base, p_x, clip = spec
+    new_lags = random.sample(range(100, 200), len(shifts))
+    rename = dict(zip(shifts, new_lags, strict=True))
+    renamed = build({rename[lag]: s for lag, s in shifts.items()}, base, p_x, clip)
+    original = build(*spec)
+    for row in original.subset_table().rows:
+        moved = tuple(sorted(rename[lag] for lag in row.learned))
+        assert renamed.cross_entropy(moved).form == row.cross_entropy.form
+
+
+@given(valid_processes())
+def test_every_subset_walk_matches_direct_marginals(spec):
+    process = build(*spec)
+    for row in process.subset_table().rows:
+        assert row.cross_entropy == process.cross_entropy(row.learned)
+        assert row.information == process.information(row.learned)
+
+
+def test_subset_order_is_by_size_then_lag():
+    process = EchoProcess(["8:0.1", "3:0.1", "5:0.1"])
+    assert [row.learned for row in process.subset_table().rows] == [
+        (),
+        (3,),
+        (5,),
+        (8,),
+        (3, 5),
+        (3, 8),
+        (5, 8),
+        (3, 5, 8),
+    ]
+
+
+def test_chosen_subsets_keep_their_order():
+    table = EchoProcess(SEED).subset_table(["3,8", "none", [3], "8,3"])
+    assert [row.learned for row in table.rows] == [(3, 8), (), (3,)]
+
+
+def test_symbolic_closed_form_substitutes_to_the_seed():
+    symbolic = EchoProcess(["3:a", "8:-b"])
+    a, b = sorted(symbolic.symbols, key=lambda s: s.name)
+    values = {a: sympy.Rational(1, 2), b: sympy.Rational(1, 4)}
+    for row in symbolic.subset_table().rows:
+        assert row.cross_entropy.value is None
+        assert row.cross_entropy.form.subs(values) == EchoProcess(SEED).cross_entropy(row.learned).form
+        # the closed form itself, where no probability reaches 0 or 1
+        at = {a: sympy.Rational(1, 5), b: sympy.Rational(1, 10)}
+        direct = float(row.cross_entropy.to_sympy().subs(at))
+        numeric = EchoProcess(["3:0.2", "8:-0.1"]).cross_entropy(row.learned).value
+        assert abs(direct - numeric) < 1e-14
+
+
+def test_symbols_that_vanish_give_numbers():
+    # with p_x = 0 no rule ever fires, so no symbol survives
+    table = EchoProcess(["3:a"], p_x=0).subset_table()
+    assert all(row.cross_entropy.value == math.log(2) for row in table.rows)
+    # a and -a cancel in the marginal of nothing learned
+    row = EchoProcess(["3:a", "8:-a"]).subset_table().row(())
+    assert row.cross_entropy.value == math.log(2)
+    assert EchoProcess(["3:a", "8:-a"]).subset_table().row([3]).information.value is None
+
+
+def test_ten_rules_all_subsets():
+    rules = [f"{lag}:{(-1) ** lag * F(1, 2 * lag + 40)}" for lag in range(1, 11)]
+    process = EchoProcess(rules, p_x="1/3")
+    table = process.subset_table()
+    assert len(table.rows) == 1024
+    assert table.rows[-1].cross_entropy == process.cross_entropy(process.lags)

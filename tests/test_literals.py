@@ -1,0 +1,91 @@
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from echo_theory.errors import EchoTheoryError, ParseError
+from echo_theory.literals import format_fraction, parse_number, parse_probability, parse_shift
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0.1", Fraction(1, 10)),
+        ("+0.5", Fraction(1, 2)),
+        ("-0.25", Fraction(-1, 4)),
+        (".1", Fraction(1, 10)),
+        ("5.", Fraction(5)),
+        ("1/3", Fraction(1, 3)),
+        ("-1/4", Fraction(-1, 4)),
+        ("+2/4", Fraction(1, 2)),
+        ("1e-3", Fraction(1, 1000)),
+        ("2.5E1", Fraction(25)),
+        (" 0.3 ", Fraction(3, 10)),
+        ("0.1000000000000000055511151231257827", Fraction("0.1000000000000000055511151231257827")),
+    ],
+)
+def test_numbers_are_exact(text, value):
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("abc", "x: 'abc' is not a number; give a decimal such as 0.25 or a fraction such as 1/4"),
+        ("1/0", "x: '1/0' divides by zero"),
+        ("0x10", "x: '0x10' is not a number; give a decimal such as 0.25 or a fraction such as 1/4"),
+        ("1e31", "x: the exponent in '1e31' is beyond +-30"),
+        ("1/-2", "x: '1/-2' is not a number; give a decimal such as 0.25 or a fraction such as 1/4"),
+        ("", "x: '' is not a number; give a decimal such as 0.25 or a fraction such as 1/4"),
+        ("nan", "x: 'nan' is not a number; give a decimal such as 0.25 or a fraction such as 1/4"),
+        ("1" * 101, "x: '" + "1" * 56 + "...' is longer than 100 characters"),
+    ],
+)
+def test_bad_numbers_say_why(text, message):
+    with pytest.raises(ParseError) as error:
+        parse_number(text, "x")
+    assert str(error.value) == message
+
+
+def test_probability_range():
+    assert parse_probability("1") == 1
+    assert parse_probability("0") == 0
+    with pytest.raises(ParseError, match=r"^--base: 3/2 is outside \[0, 1\]$"):
+        parse_probability("1.5", "--base")
+    with pytest.raises(ParseError, match=r"^--p-x: -1/10 is outside \[0, 1\]$"):
+        parse_probability("-0.1", "--p-x")
+
+
+def test_shift_symbols_are_real_symbols():
+    import sympy
+
+    a = parse_shift("a")
+    assert a == sympy.Symbol("a", real=True)
+    assert parse_shift("-s_3") == -sympy.Symbol("s_3", real=True)
+    assert parse_shift("0.5") == Fraction(1, 2)
+
+
+@pytest.mark.parametrize("text", ["__import__('os')", "a+b", "2*a", "a b", "é", "1a", "--a", "a.b", "log(2)"])
+def test_shift_rejects_everything_but_numbers_and_names(text):
+    with pytest.raises(ParseError, match="is not a number"):
+        parse_shift(text)
+
+
+@given(st.fractions(min_value=-10, max_value=10))
+def test_exact_text_round_trips(value):
+    assert parse_number(format_fraction(value)) == value
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-1000, max_value=1000))
+def test_decimal_text_is_exact(value):
+    assert parse_number(str(value)) == Fraction(value)
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_a_number_or_our_error(text):
+    for parse in (parse_number, parse_shift):
+        try:
+            parse(text)
+        except EchoTheoryError:
+            pass

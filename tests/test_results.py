@@ -1,0 +1,59 @@
+import math
+
+from echo_theory import EchoProcess
+
+SEED = ["3:+0.5", "8:-0.25"]
+
+
+def test_data_frame_has_one_row_per_subset():
+    frame = EchoProcess(SEED).subset_table().to_frame()
+    assert list(frame.columns) == ["learned", "cross_entropy", "exact", "information"]
+    assert list(frame["learned"]) == [(), (3,), (8,), (3, 8)]
+    assert frame["cross_entropy"].dtype == float
+    assert frame.attrs["units"] == "nats"
+    assert frame.loc[3, "cross_entropy"] == EchoProcess(SEED).cross_entropy([3, 8]).value
+    assert frame["information"].iloc[0] == 0.0
+
+
+def test_symbolic_frame_has_missing_floats():
+    frame = EchoProcess(["3:a"]).subset_table().to_frame()
+    assert frame["cross_entropy"].isna().all()
+    assert frame["exact"].str.contains("log").all()
+
+
+def test_notebook_display():
+    table = EchoProcess(SEED).subset_table()
+    assert table._repr_markdown_() == table.to_markdown()
+    value = EchoProcess(SEED).cross_entropy([3])
+    assert (
+        value._repr_latex_()
+        == r"$3 \log 2 - \frac{3}{16} \log 3 - \frac{5}{16} \log 5 - \frac{7}{16} \log 7$"
+    )
+
+
+def test_row_lookup_and_float():
+    table = EchoProcess(SEED).subset_table(units="bits")
+    row = table.row([8, 3])
+    assert row.learned == (3, 8)
+    assert float(row.cross_entropy) == row.cross_entropy.value
+    assert math.isclose(row.cross_entropy.in_units("nats").value, 0.4544543674493905, abs_tol=1e-15)
+
+
+def test_symbolic_value_refuses_float():
+    value = EchoProcess(["3:a"]).cross_entropy([3])
+    assert value.is_symbolic and value.value is None
+    try:
+        float(value)
+    except TypeError as error:
+        assert "substitute" in str(error)
+    else:
+        raise AssertionError("a symbolic value became a float")
+
+
+def test_text_table_right_aligns_numbers_under_their_header():
+    lines = EchoProcess(SEED).subset_table().to_text().splitlines()[2:]
+    header = lines[0]
+    end = header.index("cross entropy (nats)") + len("cross entropy (nats)")
+    for line in lines[2:]:
+        assert line[end - 1].isdigit() and line[end] == " "
+        assert line[end - 12 : end] == line[end - 12 : end].strip().rjust(12)
