@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from .options import build_process, process_options, units_option
+from .output import emit, to_json
 
 
 @click.command()
@@ -35,7 +34,7 @@ def compute(rules, base, p_x, clip, learned, units, fmt) -> None:
     process = build_process(rules, base, p_x, clip)
     table = process.subset_table(list(learned) if learned else None, units)
     if fmt == "json":
-        text = json.dumps(table.to_dict(), indent=2) + "\n"
+        text = to_json(table.to_dict())
     else:
         text = {
             "table": table.to_text,
@@ -43,4 +42,4 @@ def compute(rules, base, p_x, clip, learned, units, fmt) -> None:
             "markdown": table.to_markdown,
             "latex": table.to_latex,
         }[fmt]()
-    click.echo(text, nl=False)
+    emit(text)

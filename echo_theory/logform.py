@@ -18,9 +18,16 @@ from functools import cache, lru_cache
 from .literals import format_fraction
 
 _TRIAL_LIMIT = 1 << 10  # trial division below this; Miller-Rabin and Pollard-Brent above
-# Miller-Rabin with these bases is exact (not probabilistic) below 3.3e24.
+# Miller-Rabin with the first k primes as bases is exact (not probabilistic) below these
+# bounds (Jaeschke; Zhang and Tang; Sorenson and Webster).
 _WITNESSES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
-_EXACT_MILLER_RABIN_LIMIT = 3_317_044_064_679_887_385_961_981
+_WITNESS_BOUNDS = (
+    (341_550_071_728_321, 7),
+    (3_825_123_056_546_413_051, 9),
+    (318_665_857_834_031_151_167_461, 12),
+    (3_317_044_064_679_887_385_961_981, 13),
+)
+_EXACT_MILLER_RABIN_LIMIT = _WITNESS_BOUNDS[-1][0]
 
 
 @cache
@@ -33,16 +40,25 @@ def _small_primes() -> tuple[int, ...]:
     return tuple(i for i, is_prime in enumerate(sieve) if is_prime)
 
 
+@cache
+def _small_primorial() -> int:
+    return math.prod(_small_primes())
+
+
 @lru_cache(maxsize=1 << 18)
 def factorize(n: int) -> tuple[tuple[int, int], ...]:
     """Prime factorization of n >= 1 as ((prime, exponent), ...), ascending."""
     if n < 1:
         raise ValueError(f"factorize needs n >= 1, got {n}")
     factors: dict[int, int] = {}
+    # One gcd with the product of the small primes finds which of them divide n, so that
+    # numbers with no small factor (the slow ones) skip trial division entirely.
+    small = math.gcd(n, _small_primorial())
     for prime in _small_primes():
-        if prime * prime > n:
+        if small == 1:
             break
-        if n % prime == 0:
+        if small % prime == 0:
+            small //= prime
             power = 0
             while n % prime == 0:
                 n //= prime
@@ -74,7 +90,8 @@ def _is_prime(n: int) -> bool:
     while d % 2 == 0:
         d //= 2
         r += 1
-    for a in _WITNESSES:
+    count = next(k for bound, k in _WITNESS_BOUNDS if n < bound)
+    for a in _WITNESSES[:count]:
         x = pow(a, d, n)
         if x in (1, n - 1):
             continue
@@ -153,10 +170,13 @@ class LogForm:
         return not self.coefficients
 
     def __add__(self, other: LogForm) -> LogForm:
-        return LogForm.combine([(Fraction(1), self), (Fraction(1), other)])
+        total = dict(self.coefficients)
+        for prime, c in other.coefficients:
+            total[prime] = total[prime] + c if prime in total else c
+        return LogForm.from_dict(total)
 
     def __sub__(self, other: LogForm) -> LogForm:
-        return LogForm.combine([(Fraction(1), self), (Fraction(-1), other)])
+        return self + -other
 
     def __neg__(self) -> LogForm:
         return LogForm(tuple((p, -c) for p, c in self.coefficients))

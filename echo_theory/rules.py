@@ -82,6 +82,7 @@ def parse_rule(text: str) -> Rule:
 
 
 def parse_rules(texts: list[str] | tuple[str, ...]) -> tuple[Rule, ...]:
+    """Parse several ``LAG:SHIFT`` texts."""
     return tuple(parse_rule(text) for text in texts)
 
 
