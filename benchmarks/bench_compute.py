@@ -39,7 +39,10 @@ def hard_rules(n: int) -> list[str]:
     return [f"{lag}:{(-1) ** lag * Fraction(1, 2 * lag + 40)}" for lag in range(1, n + 1)]
 
 
-FAMILIES = {"hundredths, p_x = 1/2": (decimal_rules, "1/2"), "1/42, -1/44, ..., p_x = 1/3": (hard_rules, "1/3")}
+FAMILIES = {
+    "hundredths, p_x = 1/2": (decimal_rules, "1/2"),
+    "1/42, -1/44, ..., p_x = 1/3": (hard_rules, "1/3"),
+}
 
 
 def naive_sympy(process: EchoProcess) -> dict[tuple[int, ...], float]:

@@ -79,52 +79,32 @@ class SubsetTable:
     def _headers(self) -> list[str]:
         return [f"{h} ({self.units})" if h in ("cross entropy", "information") else h for h in self._HEADERS]
 
-    def to_text(self) -> str:
-        rows = [
+    def _cells(self, learned, number, exact) -> list[list[str]]:
+        """One list of cells per row, each column written by the given function."""
+        return [
             [
-                format_lags(r.learned),
-                render.fixed(r.cross_entropy.value),
-                render.fixed(r.information.value),
-                r.cross_entropy.text,
+                learned(r.learned),
+                number(r.cross_entropy.value),
+                number(r.information.value),
+                exact(r.cross_entropy),
             ]
             for r in self.rows
         ]
+
+    def to_text(self) -> str:
+        rows = self._cells(format_lags, render.fixed, lambda v: v.text)
         return self.process.describe() + "\n\n" + render.text_table(self._headers(), rows, self._RIGHT)
 
     def to_markdown(self) -> str:
-        rows = [
-            [
-                _set_markdown(r.learned),
-                render.fixed(r.cross_entropy.value),
-                render.fixed(r.information.value),
-                f"${r.cross_entropy.latex}$",
-            ]
-            for r in self.rows
-        ]
+        rows = self._cells(_set_markdown, render.fixed, lambda v: f"${v.latex}$")
         return f"`{self.process.describe()}`\n\n" + render.markdown_table(self._headers(), rows, self._RIGHT)
 
     def to_latex(self) -> str:
-        rows = [
-            [
-                _set_latex(r.learned),
-                render.fixed(r.cross_entropy.value),
-                render.fixed(r.information.value),
-                f"${r.cross_entropy.latex}$",
-            ]
-            for r in self.rows
-        ]
+        rows = self._cells(_set_latex, render.fixed, lambda v: f"${v.latex}$")
         return render.latex_tabular(self._headers(), rows, self._RIGHT)
 
     def to_csv(self) -> str:
-        rows = [
-            [
-                format_lags(r.learned),
-                _full(r.cross_entropy.value),
-                _full(r.information.value),
-                r.cross_entropy.text,
-            ]
-            for r in self.rows
-        ]
+        rows = self._cells(format_lags, _full, lambda v: v.text)
         return render.csv_table(["learned", "cross_entropy", "information", "exact"], rows)
 
     def _repr_markdown_(self) -> str:
