@@ -8,13 +8,14 @@
 
 from .errors import EchoTheoryError, LimitError, ParseError, ProcessError
 from .exact import MarginalCell, all_subsets
-from .process import MAX_RULES, EchoProcess
+from .process import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess
 from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
 from .value import ExactValue
 
 __all__ = [
     "MAX_RULES",
+    "MAX_SYMBOLIC_RULES",
     "EchoProcess",
     "EchoTheoryError",
     "ExactValue",

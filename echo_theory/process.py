@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 Probability = Union[Fraction, "sympy.Expr"]
 
 # The engine visits every subset S of the n rule lags and every configuration of S:
-# sum over S of 2^|S| = 3^n steps. 3^12 = 531441 is a few seconds; each further rule triples it.
+# sum over S of 2^|S| = 3^n steps, plus factoring. 12 rules take a second to a minute
+# (benchmarks/bench_compute.py); each further rule triples that.
 MAX_RULES = 12
+# With symbols, each subset's closed form holds up to 2^n SymPy terms: 7 symbolic rules
+# take about 7 s to print every subset.
+MAX_SYMBOLIC_RULES = 7
 
 
 def lag_name(lag: int) -> str:
@@ -80,8 +84,13 @@ class EchoProcess:
         if len(parsed) > MAX_RULES:
             raise LimitError(
                 f"{len(parsed)} rules is more than the engine's limit of {MAX_RULES}: it visits "
-                f"every subset of lags and every input configuration, 3^n steps (3^{MAX_RULES} "
-                f"takes seconds, each rule more triples it)"
+                f"every subset of lags and every input configuration, 3^n steps ({MAX_RULES} rules "
+                f"take up to a minute, each rule more triples it)"
+            )
+        if len(parsed) > MAX_SYMBOLIC_RULES and any(rule.is_symbolic for rule in parsed):
+            raise LimitError(
+                f"{len(parsed)} rules with symbols is more than the limit of {MAX_SYMBOLIC_RULES}: "
+                f"each subset's closed form holds up to 2^n SymPy terms; give numbers for some shifts"
             )
         object.__setattr__(self, "rules", tuple(sorted(parsed, key=lambda rule: rule.lag)))
         object.__setattr__(self, "base", _exact_number(base, "base"))

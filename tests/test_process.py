@@ -3,7 +3,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from echo_theory import MAX_RULES, EchoProcess, LimitError, ProcessError, Rule
+from echo_theory import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess, LimitError, ProcessError, Rule
 from echo_theory.errors import ParseError
 
 F = Fraction
@@ -57,6 +57,13 @@ def test_rule_limit_says_why():
     assert f"limit of {MAX_RULES}" in str(error.value)
     assert "3^n" in str(error.value)
     assert len(EchoProcess(rules[:MAX_RULES]).table) == 2**MAX_RULES
+
+
+def test_symbolic_rule_limit_says_why():
+    rules = [f"{lag}:0.01" for lag in range(MAX_SYMBOLIC_RULES)] + ["99:a"]
+    with pytest.raises(LimitError, match=f"limit of {MAX_SYMBOLIC_RULES}: each subset's closed form"):
+        EchoProcess(rules)
+    assert EchoProcess(rules[1:]).is_symbolic
 
 
 def test_symbolic_shifts_are_range_checked_only_when_provable():
