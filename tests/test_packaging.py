@@ -18,7 +18,7 @@ def wheel(tmp_path_factory):
     # Build from a copy, so setuptools' build/ cache never lands in (or comes from) the checkout.
     source = tmp_path_factory.mktemp("source") / "echo-theory"
     ignore = shutil.ignore_patterns(
-        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
     )
     shutil.copytree(ROOT, source, ignore=ignore)
     out = tmp_path_factory.mktemp("wheel")
