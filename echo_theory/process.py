@@ -187,6 +187,13 @@ class EchoProcess:
 
         return marginal(self, self.learned_lags(learned))
 
+    def marginal_sums(self, learned: Iterable[int] | str = ()):
+        """``marginal`` written out term by term: the unlearned configurations, their weights
+        (p_x or 1 - p_x for each unlearned lag) and their P(y=1 | x)."""
+        from .exact import marginal_sums
+
+        return marginal_sums(self, self.learned_lags(learned))
+
     def cross_entropy(self, learned: Iterable[int] | str = (), units: str = "nats") -> ExactValue:
         """H(Y | X_S): the expected cross entropy of the best model that sees the lags in S."""
         from .exact import cross_entropy
