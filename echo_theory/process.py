@@ -22,6 +22,7 @@ from .rules import Rule, parse_lags, parse_rule
 if TYPE_CHECKING:
     import sympy
 
+    from .derivation import Derivation
     from .results import SubsetTable
     from .value import ExactValue
 
@@ -216,6 +217,17 @@ class EchoProcess:
         if learned is not None:
             chosen = list(dict.fromkeys(self.learned_lags(subset) for subset in learned))
         return subset_table(self, chosen, units)
+
+    def derive(
+        self,
+        learned: Iterable[Iterable[int] | str] | None = None,
+        units: str = "nats",
+        at: Mapping[str, Fraction | int | str] | None = None,
+    ) -> Derivation:
+        """A step-by-step derivation of H(Y | X_S) for each learned subset (see ``derivation``)."""
+        from .derivation import derive
+
+        return derive(self, learned, units, at)
 
     # --- construction -----------------------------------------------------------------------
 
