@@ -382,9 +382,8 @@ class _Writer:
         self.paragraph(
             [
                 *unit,
-                "For each learned set below: sum out the inputs the model did not learn, weigh the "
-                "binary entropies, and simplify to the canonical form, a rational combination of "
-                "logarithms of primes (one form per number).",
+                "For each learned set below: sum out what the model does not see, weigh the binary "
+                "entropies, and simplify (to a rational combination of logarithms of primes).",
             ]
         )
 
@@ -447,15 +446,15 @@ class _Writer:
             [
                 "The model does not see ",
                 M(m.vars(step.hidden)),
-                ". The inputs are independent, so a configuration ",
+                "; call these inputs ",
                 M("x_U"),
-                " of the unlearned inputs has probability ",
+                " and sum them out. They are independent of the rest, so ",
                 M("P(x_U)"),
-                ", the product of ",
+                " is the product of ",
                 M(f"p_x = {m.num(step.p_x)}"),
                 " for each input at 1 and ",
                 M(f"1 - p_x = {m.num(1 - step.p_x)}"),
-                " for each at 0, and",
+                " for each at 0:",
             ]
         )
         self.display(m.general_marginal())
