@@ -88,7 +88,7 @@ class _Plain:
     def xlogx(self, q) -> str:
         return f"{self.factor(q)}·{self.log_name}({self.num(q)})"
 
-    open, close = "[", "]"
+    opening, closing = "[", "]"  # a bracket that may open on one line and close on the next
 
     def remark(self, text: str) -> str:
         return f"  ({text})"
@@ -145,12 +145,6 @@ class _Plain:
     def p_y_given_x(self) -> str:
         return "P(y[t]=1 | x)"
 
-    def weight_names(self) -> tuple[str, str]:
-        return "P(x)", "P(x_S)"
-
-    def x_set(self, name: str) -> str:
-        return name
-
     def zero_log_zero(self) -> str:
         return f"0·{self.log_name}(0)"
 
@@ -199,7 +193,7 @@ class _Tex(_Plain):
             argument = f"\\left({argument}\\right)"
         return f"{self.factor(q)} {self.log_name} {argument}"
 
-    open, close = r"\bigl[", r"\bigr]"
+    opening, closing = r"\bigl[", r"\bigr]"
 
     def remark(self, text: str) -> str:
         return f"\\quad\\text{{({text})}}"
@@ -521,8 +515,8 @@ class _Writer:
             weight = "" if term.weight == 1 else m.num(term.weight) + m.times
             hs.append(("+", weight + m.h(term.probability)))
             # the bracket opens in one term and closes in the next, so a long one can break
-            opens = f"{weight}{m.open}{m.xlogx(term.probability)}"
-            expanded.append([("-", opens), ("+", f"{m.xlogx(term.complement)}{m.close}")])
+            opens = f"{weight}{m.opening}{m.xlogx(term.probability)}"
+            expanded.append([("-", opens), ("+", f"{m.xlogx(term.complement)}{m.closing}")])
             if numeric:
                 decimals.append(("+", m.decimal(term.value.value, 6)))
         rows: list[Row] = [("=", hs), ("=", expanded)]

@@ -3,6 +3,7 @@
 import itertools
 from fractions import Fraction
 
+import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,6 +89,7 @@ def symbolic_processes(draw):
     return EchoProcess(rules, base=base)
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(symbolic_processes())
 def test_conditions_hold_exactly_where_the_table_is_valid(process):
