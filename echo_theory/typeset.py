@@ -88,7 +88,9 @@ class _Plain:
     def xlogx(self, q) -> str:
         return f"{self.factor(q)}·{self.log_name}({self.num(q)})"
 
-    opening, closing = "[", "]"  # a bracket that may open on one line and close on the next
+    def brackets(self, q) -> tuple[str, str]:
+        """A bracket that may open on one line and close on the next, sized for q's terms."""
+        return "[", "]"
 
     def remark(self, text: str) -> str:
         return f"  ({text})"
@@ -193,7 +195,9 @@ class _Tex(_Plain):
             argument = f"\\left({argument}\\right)"
         return f"{self.factor(q)} {self.log_name} {argument}"
 
-    opening, closing = r"\bigl[", r"\bigr]"
+    def brackets(self, q) -> tuple[str, str]:
+        # \left and \right cannot span lines; fixed sizes can (bigger around built-up fractions)
+        return (r"\bigl[", r"\bigr]") if isinstance(q, Fraction) else (r"\biggl[", r"\biggr]")
 
     def remark(self, text: str) -> str:
         return f"\\quad\\text{{({text})}}"
@@ -515,8 +519,9 @@ class _Writer:
             weight = "" if term.weight == 1 else m.num(term.weight) + m.times
             hs.append(("+", weight + m.h(term.probability)))
             # the bracket opens in one term and closes in the next, so a long one can break
-            opens = f"{weight}{m.opening}{m.xlogx(term.probability)}"
-            expanded.append([("-", opens), ("+", f"{m.xlogx(term.complement)}{m.closing}")])
+            opening, closing = m.brackets(term.probability)
+            opens = f"{weight}{opening}{m.xlogx(term.probability)}"
+            expanded.append([("-", opens), ("+", f"{m.xlogx(term.complement)}{closing}")])
             if numeric:
                 decimals.append(("+", m.decimal(term.value.value, 6)))
         rows: list[Row] = [("=", hs), ("=", expanded)]
@@ -839,7 +844,7 @@ def _tex_width(tex: str) -> int:
         )
     tex = re.sub(r"_\{([^{}]*)\}", lambda match: "0" * max(1, len(match[1].replace(" ", "")) // 2), tex)
     grown = len(re.findall(r"\\left(?![A-Za-z])", tex))  # a grown bracket pair is wider
-    tex = re.sub(r"\\(left|right|bigl|bigr|quad)(?![A-Za-z])|\\[,;!]", "", tex)
+    tex = re.sub(r"\\(left|right|bigl|bigr|biggl|biggr|quad)(?![A-Za-z])|\\[,;!]", "", tex)
     tex = re.sub(r"\\log(?![A-Za-z])", "log", tex)
     tex = re.sub(r"\\(cdot|mid|le|approx|sim|to)(?![A-Za-z])", "+", tex)
     tex = re.sub(r"\\[A-Za-z]+", "0", tex)
