@@ -6,8 +6,9 @@
 0.5192
 """
 
+from .derivation import Derivation, derive
 from .errors import EchoTheoryError, LimitError, ParseError, ProcessError
-from .exact import MarginalCell, all_subsets
+from .exact import MarginalCell, MarginalSum, MarginalTerm, all_subsets
 from .process import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess
 from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
@@ -16,17 +17,21 @@ from .value import ExactValue
 __all__ = [
     "MAX_RULES",
     "MAX_SYMBOLIC_RULES",
+    "Derivation",
     "EchoProcess",
     "EchoTheoryError",
     "ExactValue",
     "LimitError",
     "MarginalCell",
+    "MarginalSum",
+    "MarginalTerm",
     "ParseError",
     "ProcessError",
     "Rule",
     "SubsetEntropy",
     "SubsetTable",
     "all_subsets",
+    "derive",
     "format_lags",
     "parse_lags",
     "parse_rule",

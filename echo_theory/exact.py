@@ -45,6 +45,29 @@ class MarginalCell:
     probability: Probability
 
 
+@dataclass(frozen=True)
+class MarginalTerm:
+    """One configuration x_U of the unlearned lags U inside the sum that gives P(y=1 | x_S)."""
+
+    bits: tuple[int, ...]  # x_U, in lag order
+    factors: tuple[Fraction, ...]  # P(x_u) for each unlearned lag u: p_x where x_u = 1, 1 - p_x where 0
+    weight: Fraction  # P(x_U), the product of the factors
+    mask: int  # the full configuration (x_S, x_U): an index into ``process.table``
+    probability: Probability  # P(y=1 | x_S, x_U) = process.table[mask]
+
+
+@dataclass(frozen=True)
+class MarginalSum:
+    """P(y=1 | x_S) = sum over x_U of P(x_U) P(y=1 | x_S, x_U), term by term.
+
+    The inputs are independent, so P(x_U | x_S) = P(x_U). ``cell`` is the engine's result.
+    """
+
+    cell: MarginalCell
+    hidden: tuple[int, ...]  # U: the lags the model did not learn
+    terms: tuple[MarginalTerm, ...]
+
+
 class _Table(NamedTuple):
     """P(y=1 | x_S) = numerators[mask] / denominator, for the masks over the lags in S."""
 
@@ -160,6 +183,31 @@ def marginal(process: EchoProcess, learned: Sequence[int]) -> tuple[MarginalCell
         weight, probability = terms[mask]
         cells.append(MarginalCell(learned, bits, weight, probability))
     return tuple(cells)
+
+
+def marginal_sums(process: EchoProcess, learned: Sequence[int]) -> tuple[MarginalSum, ...]:
+    """The marginalization written out: for each configuration x_S of the learned lags (in the
+    order of ``marginal``), every configuration x_U of the others with its weight and table entry.
+
+    This is the definition that ``marginal`` evaluates; it costs 2^n terms, so it is for showing
+    (derivations, tests), not for the engine's walk.
+    """
+    learned = tuple(sorted(learned))
+    hidden = tuple(lag for lag in process.lags if lag not in learned)
+    index = {lag: i for i, lag in enumerate(process.lags)}
+    sums = []
+    for cell in marginal(process, learned):
+        base = sum(bit << index[lag] for lag, bit in zip(learned, cell.bits, strict=True))
+        terms = []
+        for hidden_mask in range(1 << len(hidden)):
+            bits = tuple(hidden_mask >> j & 1 for j in range(len(hidden)))
+            factors = tuple(process.p_x if bit else 1 - process.p_x for bit in bits)
+            mask = base + sum(bit << index[lag] for lag, bit in zip(hidden, bits, strict=True))
+            terms.append(
+                MarginalTerm(bits, factors, math.prod(factors, start=Fraction(1)), mask, process.table[mask])
+            )
+        sums.append(MarginalSum(cell, hidden, tuple(terms)))
+    return tuple(sums)
 
 
 def cross_entropy(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:

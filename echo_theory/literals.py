@@ -8,6 +8,7 @@ Numbers become exact ``Fraction`` values (``0.1`` is 1/10, never a binary float)
     fraction   := digits "/" digits
     exponent   := ("e" | "E") sign? digits          (at most 30 in size)
     identifier := [A-Za-z_][A-Za-z0-9_]*            (a real SymPy symbol)
+    assignments := identifier "=" number ("," identifier "=" number)*
 """
 
 from __future__ import annotations
@@ -68,6 +69,30 @@ def parse_shift(text: str, what: str = "shift") -> Fraction | sympy.Expr:
     sign, name = match.groups()
     symbol = make_symbol(name)
     return -symbol if sign == "-" else symbol
+
+
+def parse_assignments(text: str, what: str = "values") -> dict[str, Fraction]:
+    """Parse ``a=1/2,b=-0.25`` into exact values by symbol name (each name once).
+
+    >>> parse_assignments("a=1/2, b=-0.25")
+    {'a': Fraction(1, 2), 'b': Fraction(-1, 4)}
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"{what}: expected text such as a=1/2,b=1/4, got {type(text).__name__}")
+    if not text.strip():
+        raise ParseError(f"{what}: empty; give values such as a=1/2,b=1/4")
+    values: dict[str, Fraction] = {}
+    for part in text.split(","):
+        name, equals, number = part.partition("=")
+        name = name.strip()
+        if not equals:
+            raise ParseError(f"{what}: {_show(part.strip())} is not NAME=VALUE (for example a=1/2)")
+        if not _IDENTIFIER.fullmatch(name) or name[0] in "+-":
+            raise ParseError(f"{what}: {_show(name)} is not a symbol name (a, b, s_3)")
+        if name in values:
+            raise ParseError(f"{what}: {name} is given twice")
+        values[name] = parse_number(number, f"{what}: {name}")
+    return values
 
 
 def make_symbol(name: str) -> sympy.Symbol:

@@ -22,6 +22,7 @@ from .rules import Rule, parse_lags, parse_rule
 if TYPE_CHECKING:
     import sympy
 
+    from .derivation import Derivation
     from .results import SubsetTable
     from .value import ExactValue
 
@@ -196,6 +197,13 @@ class EchoProcess:
 
         return marginal(self, self.learned_lags(learned))
 
+    def marginal_sums(self, learned: Iterable[int] | str = ()):
+        """``marginal`` written out term by term: the unlearned configurations, their weights
+        (p_x or 1 - p_x for each unlearned lag) and their P(y=1 | x)."""
+        from .exact import marginal_sums
+
+        return marginal_sums(self, self.learned_lags(learned))
+
     def cross_entropy(self, learned: Iterable[int] | str = (), units: str = "nats") -> ExactValue:
         """H(Y | X_S): the expected cross entropy of the best model that sees the lags in S."""
         from .exact import cross_entropy
@@ -218,6 +226,17 @@ class EchoProcess:
         if learned is not None:
             chosen = list(dict.fromkeys(self.learned_lags(subset) for subset in learned))
         return subset_table(self, chosen, units)
+
+    def derive(
+        self,
+        learned: Iterable[Iterable[int] | str] | None = None,
+        units: str = "nats",
+        at: Mapping[str, Fraction | int | str] | None = None,
+    ) -> Derivation:
+        """A step-by-step derivation of H(Y | X_S) for each learned subset (see ``derivation``)."""
+        from .derivation import derive
+
+        return derive(self, learned, units, at)
 
     # --- construction -----------------------------------------------------------------------
 

@@ -245,3 +245,53 @@ def test_ten_rules_all_subsets():
     table = process.subset_table()
     assert len(table.rows) == 1024
     assert table.rows[-1].cross_entropy == process.cross_entropy(process.lags)
+
+
+def test_marginal_sums_write_out_the_seed():
+    process = EchoProcess(SEED)
+    (nothing,) = process.marginal_sums(())
+    assert nothing.hidden == (3, 8)
+    assert [(t.bits, t.factors, t.probability) for t in nothing.terms] == [
+        ((0, 0), (F(1, 2), F(1, 2)), F(1, 2)),
+        ((1, 0), (F(1, 2), F(1, 2)), F(1)),
+        ((0, 1), (F(1, 2), F(1, 2)), F(1, 4)),
+        ((1, 1), (F(1, 2), F(1, 2)), F(3, 4)),
+    ]
+    assert nothing.cell.probability == F(5, 8)
+    every = process.marginal_sums([3, 8])
+    assert all(s.hidden == () and len(s.terms) == 1 and s.terms[0].weight == 1 for s in every)
+
+
+@given(valid_processes())
+def test_marginal_sums_are_the_definition_of_the_marginal(spec):
+    shifts, base, p_x, clip = spec
+    process = build(*spec)
+    lags = process.lags
+    for learned in all_subsets(lags):
+        sums = process.marginal_sums(learned)
+        assert [s.cell for s in sums] == list(process.marginal(learned))
+        seen = []
+        for s in sums:
+            assert s.hidden == tuple(lag for lag in lags if lag not in learned)
+            total = F(0)
+            for term in s.terms:
+                seen.append(term.mask)
+                bits = dict(zip(lags, [term.mask >> i & 1 for i in range(len(lags))], strict=True))
+                assert tuple(bits[lag] for lag in learned) == s.cell.bits
+                assert tuple(bits[lag] for lag in s.hidden) == term.bits
+                assert term.factors == tuple(p_x if b else 1 - p_x for b in term.bits)
+                assert term.weight == math.prod(term.factors, start=F(1))
+                # the table entry, rebuilt from the rules here
+                raw = base + sum(shifts[lag] for lag in lags if bits[lag])
+                assert term.probability == (min(max(raw, F(0)), F(1)) if clip else raw)
+                total += term.weight * term.probability
+            assert total == s.cell.probability
+        assert sorted(seen) == list(range(1 << len(lags)))
+
+
+def test_marginal_sums_with_symbols():
+    process = EchoProcess(["3:a", "8:-b"], p_x="1/3")
+    for learned in all_subsets(process.lags):
+        for s in process.marginal_sums(learned):
+            total = sum(sympy.Rational(t.weight) * t.probability for t in s.terms)
+            assert sympy.expand(total - s.cell.probability) == 0

@@ -5,7 +5,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from echo_theory.errors import EchoTheoryError, ParseError
-from echo_theory.literals import format_fraction, parse_number, parse_probability, parse_shift
+from echo_theory.literals import (
+    NUMBER_HINT,
+    format_fraction,
+    parse_assignments,
+    parse_number,
+    parse_probability,
+    parse_shift,
+)
 
 
 @pytest.mark.parametrize(
@@ -89,3 +96,27 @@ def test_any_text_is_a_number_or_our_error(text):
             parse(text)
         except EchoTheoryError:
             pass
+
+
+def test_assignments():
+    assert parse_assignments("a=1/2,b=1/4") == {"a": Fraction(1, 2), "b": Fraction(1, 4)}
+    assert parse_assignments(" s_3 = -0.25 , x=2 ") == {"s_3": Fraction(-1, 4), "x": Fraction(2)}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "--at: empty; give values such as a=1/2,b=1/4"),
+        ("a", "--at: 'a' is not NAME=VALUE (for example a=1/2)"),
+        ("a=1,,b=2", "--at: '' is not NAME=VALUE (for example a=1/2)"),
+        ("1a=2", "--at: '1a' is not a symbol name (a, b, s_3)"),
+        ("-a=2", "--at: '-a' is not a symbol name (a, b, s_3)"),
+        ("a=1,a=2", "--at: a is given twice"),
+        ("a=b", "--at: a: 'b' is not a number; give a decimal such as 0.25 or a fraction such as 1/4"),
+        ("a=__import__('os')", "--at: a: \"__import__('os')\" is not a number; " + NUMBER_HINT),
+    ],
+)
+def test_bad_assignments(text, message):
+    with pytest.raises(ParseError) as error:
+        parse_assignments(text, "--at")
+    assert str(error.value) == message

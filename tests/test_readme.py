@@ -67,3 +67,13 @@ def test_main_command_installs_and_runs_the_seed():
     command = block_after("main-command")
     assert "pip install ." in command
     assert command.endswith("echo-theory compute --rule 3:+0.5 --rule 8:-0.25")
+
+
+def test_ci_installs_pdflatex_for_the_latex_tests():
+    """The LaTeX compile tests skip without pdflatex, so CI installs it before the test command."""
+    script = (ROOT / ".ci" / "run").read_text()
+    install = script.index("apt-get install -y -qq --no-install-recommends texlive-latex-base")
+    assert (
+        script.index("if ! command -v pdflatex") < install < script.index('bash -euo pipefail -c "$command"')
+    )
+    assert script.index('"${1:-}" = "--print"') < install  # --print installs nothing
