@@ -280,7 +280,7 @@ def binary_series(x: Sequence | np.ndarray, y: Sequence | np.ndarray) -> tuple[n
             raise EchoTheoryError(f"{name} holds {array.dtype} values; expected 0 and 1")
         bad = np.flatnonzero((array != 0) & (array != 1))
         if bad.size:
-            raise EchoTheoryError(f"{name}[{bad[0]}] is {array[bad[0]]!r}: values must be 0 or 1")
+            raise EchoTheoryError(f"{name}[{bad[0]}] is {array[bad[0]].item()!r}: values must be 0 or 1")
         arrays.append(array.astype(np.uint8))
     if arrays[0].size != arrays[1].size:
         raise EchoTheoryError(f"x has {arrays[0].size} values but y has {arrays[1].size}: lengths must match")

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from echo_theory.errors import EchoTheoryError, ParseError
-from echo_theory.literals import format_fraction, parse_number, parse_probability, parse_shift
+from echo_theory.literals import format_fraction, parse_count, parse_number, parse_probability, parse_shift
 
 
 @pytest.mark.parametrize(
@@ -89,3 +89,35 @@ def test_any_text_is_a_number_or_our_error(text):
             parse(text)
         except EchoTheoryError:
             pass
+
+
+@pytest.mark.parametrize(
+    "text, count",
+    [("10000000", 10**7), ("1e7", 10**7), ("2.5e6", 2_500_000), ("1E3", 1000), ("1", 1), ("120e-1", 12)],
+)
+def test_counts_take_e_notation(text, count):
+    assert parse_count(text, "--samples") == count
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0", "--samples: '0' is not positive"),
+        ("-5", "--samples: '-5' is not positive"),
+        ("1.5", "--samples: '1.5' is not a whole number"),
+        ("2.5e-1", "--samples: '2.5e-1' is not a whole number"),
+        ("1/2", "--samples: '1/2' is not a whole number"),
+        ("many", "--samples: 'many' is not a number; give a count such as 10000000 or 1e7"),
+        ("1e99", "--samples: the exponent in '1e99' is beyond +-30"),
+    ],
+)
+def test_bad_counts(text, message):
+    with pytest.raises(ParseError) as error:
+        parse_count(text, "--samples")
+    assert str(error.value) == message
+
+
+@given(st.integers(1, 10**15))
+def test_counts_round_trip(count):
+    assert parse_count(str(count)) == count
+    assert parse_count(f"{count:e}".replace("e+", "e")) == Fraction(f"{count:e}")
