@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 Seed = int | np.random.SeedSequence
 
-DEFAULT_CHUNK = 1 << 18  # steps per chunk: its word buffers (4096 words, 32 KB each) stay in cache
+DEFAULT_CHUNK = 1 << 20  # steps per chunk: 16384 words, 128 KB per buffer; the fastest size here
 LAZY_BITS = 10  # digits compared before a tie is finished by rejection: ties are 1 step in 1024
 GENERAL_BITS = 8  # the general path draws one byte per step: ties are 1 step in 256
 _BITSLICE_BUDGET = 1000  # largest 2^n (2 k + n) for which the bit-sliced path was faster here
@@ -175,7 +175,8 @@ _ONES = np.uint64(2**64 - 1)
 def _union(indicators: np.ndarray, masks: list[int], out: np.ndarray, valid: np.ndarray) -> None:
     """OR of the indicator rows of ``masks``. The rows are disjoint and cover ``valid``, so a
     large set is cheaper as ``valid`` minus the union of the others."""
-    others = [m for m in range(len(indicators)) if m not in set(masks)]
+    chosen = set(masks)
+    others = [m for m in range(len(indicators)) if m not in chosen]
     if len(others) < len(masks):
         _union(indicators, others, out, valid)
         np.bitwise_xor(out, valid, out=out)
@@ -197,18 +198,25 @@ class _Series:
     never counted or returned.
     """
 
-    def __init__(self, plan: SamplerPlan, seed: np.random.SeedSequence, chunk_words: int) -> None:
+    def __init__(
+        self,
+        plan: SamplerPlan,
+        seed: np.random.SeedSequence,
+        chunk_words: int,
+        scratch: dict | None = None,
+    ) -> None:
         self.plan = plan
+        self._scratch = {} if scratch is None else scratch
         self.n = len(plan.lags)
         self.history = plan.history_words
-        self.buffer = np.zeros(self.history + chunk_words, dtype=np.uint64)
+        self.buffer = self._array("buffer", self.history + chunk_words, np.uint64)
         self.size = chunk_words
         self.words = 0
         self.valid = 0
         # scratch words, preallocated once: glibc would map and unmap large temporaries per chunk
-        scratch = max(chunk_words, self.history)  # the warm-up may be longer than a chunk
-        self._eq = np.empty(scratch, dtype=np.uint64)
-        self._tmp = np.empty(scratch, dtype=np.uint64)
+        longest = max(chunk_words, self.history)  # the warm-up may be longer than a chunk
+        self._eq = self._array("_eq", longest, np.uint64)
+        self._tmp = self._array("_tmp", longest, np.uint64)
         self._x_planes = [_bits(seed, 0, i) for i in range(plan.x_bits)]
         self._x_ties = self._coins(plan.x_residual, seed, 1)
         if plan.method == "bitsliced":
@@ -224,28 +232,39 @@ class _Series:
             )
             self._sure_masks = [m for m, c in enumerate(plan.y_coins) if c.q == 1]
             self._tie_masks = [m for m, c in enumerate(plan.y_coins) if c.tie_draws]
-            self._threshold_digits = np.empty((k, chunk_words), dtype=np.uint64)
-            self.columns = np.empty((self.n, chunk_words), dtype=np.uint64)
-            self.indicators = np.empty((2**self.n, chunk_words), dtype=np.uint64)
-            self.y_words = np.empty(chunk_words, dtype=np.uint64)
-            self._valid = np.empty(chunk_words, dtype=np.uint64)
-            self._both = np.empty((2**self.n, chunk_words), dtype=np.uint64)
-            self._bytes = np.empty((2**self.n, chunk_words), dtype=np.uint8)
+            self._threshold_digits = self._array("_threshold_digits", (k, chunk_words), np.uint64)
+            self.columns = self._array("columns", (self.n, chunk_words), np.uint64)
+            self.indicators = self._array("indicators", (2**self.n, chunk_words), np.uint64)
+            self.y_words = self._array("y_words", chunk_words, np.uint64)
+            self._valid = self._array("_valid", chunk_words, np.uint64)
+            self._both = self._array("_both", (2**self.n, chunk_words), np.uint64)
+            self._bytes = self._array("_bytes", (2**self.n, chunk_words), np.uint8)
         else:
             self._y_bytes = _bits(seed, 2, 0)
             steps = chunk_words * WORD_BITS
             self.mask_dtype = np.uint8 if self.n <= 7 else np.uint16  # mask * 2 + y must fit
-            self.masks = np.empty(steps, dtype=self.mask_dtype)
-            self._shifted = np.empty(steps, dtype=self.mask_dtype)
+            self._low = self._array("_low", steps, np.uint8)
+            self._high = self._array("_high", steps, np.uint8)
+            self._lag_column = self._array("_lag_column", chunk_words, np.uint64)
+            self.masks = self._low if self.mask_dtype == np.uint8 else self._array("masks", steps, np.uint16)
+            self._shifted = self._array("_shifted", steps, self.mask_dtype)
             self._thresholds = np.array([c.j for c in plan.y_coins], dtype=np.uint8)
-            self._limits = np.empty(steps, dtype=np.uint8)
-            self.y_bytes = np.empty(steps, dtype=bool)
-            self._tie_flags = np.empty(steps, dtype=bool)
+            self._limits = self._array("_limits", steps, np.uint8)
+            self.y_bytes = self._array("y_bytes", steps, bool)
+            self._tie_flags = self._array("_tie_flags", steps, bool)
             self._sure = np.array([c.p == 1 for c in plan.y_coins])  # p = 1: j = 255 and q = 1
             self._drawn = np.array([c.tie_draws for c in plan.y_coins])
         self._y_ties = self._coins(plan.y_residual, seed, 3)
         if self.history:  # the warm-up: max-lag inputs before the first step
             self._draw_x(self.buffer[: self.history])
+
+    def _array(self, name: str, shape, dtype) -> np.ndarray:
+        """A buffer, reused from ``scratch`` when an earlier series of the same shape left one:
+        fresh pages cost a fault each on first touch, for every block."""
+        key = (name, shape, np.dtype(dtype).str)
+        if key not in self._scratch:
+            self._scratch[key] = np.empty(shape, dtype=dtype)
+        return self._scratch[key]
 
     @staticmethod
     def _coins(residual: Residual | None, seed: np.random.SeedSequence, key: int) -> RejectionCoins | None:
@@ -346,15 +365,7 @@ class _Series:
     def _draw_y_general(self) -> None:
         w = self.words
         steps = w * WORD_BITS
-        unpacked = np.unpackbits(self.buffer[: self.history + w].view(np.uint8), bitorder="little")
-        masks, shifted = self.masks[:steps], self._shifted[:steps]
-        masks.fill(0)
-        for i, lag in enumerate(self.plan.lags):
-            start = self.history * WORD_BITS - lag
-            np.copyto(shifted, unpacked[start : start + steps])
-            if i:
-                np.left_shift(shifted, self.mask_dtype(i), out=shifted)
-            np.bitwise_or(masks, shifted, out=masks)
+        masks = self._masks(steps)
         draws = self._y_bytes.random_raw(steps // 8).view(np.uint8)
         limits = np.take(self._thresholds, masks, out=self._limits[:steps])
         y = np.less(draws, limits, out=self.y_bytes[:steps])
@@ -370,6 +381,29 @@ class _Series:
             where, kinds = where[pick], kinds[pick]
             y[where[self._y_ties.draw(kinds)]] = True
 
+    def _masks(self, steps: int) -> np.ndarray:
+        """Each step's configuration mask, a byte (two for 8 or more lags). A lag's column unpacks
+        to bytes of 0 and 1, and a shift puts that bit in place inside every byte at once, so
+        the work runs on uint64 words, 8 steps each."""
+        w = self.words
+        halves = [self._low[:steps]] + ([self._high[:steps]] if self.n > 8 else [])
+        for half in halves:
+            half.fill(0)
+        column = self._lag_column[:w]
+        for i, lag in enumerate(self.plan.lags):
+            self._column(lag, column)
+            bits = np.unpackbits(column.view(np.uint8), bitorder="little").view(np.uint64)
+            np.left_shift(bits, np.uint64(i % 8), out=bits)
+            target = halves[i // 8].view(np.uint64)
+            np.bitwise_or(target, bits, out=target)
+        if self.mask_dtype == np.uint8:
+            return halves[0]
+        masks = self.masks[:steps]
+        np.copyto(masks, halves[0])
+        if self.n > 8:
+            np.bitwise_or(masks, halves[1].astype(np.uint16) << 8, out=masks)
+        return masks
+
     # --- what a chunk gives -------------------------------------------------------------------
 
     def counts(self, out: np.ndarray) -> None:
@@ -383,10 +417,13 @@ class _Series:
             out[:, 1] += ones
             out[:, 0] += totals - ones
         else:
-            v = self.valid
+            steps, v = self.words * WORD_BITS, self.valid
+            index, masks, y = self._shifted[:steps], self.masks[:steps], self.y_bytes[:steps]
+            if self.mask_dtype == np.uint8:  # mask * 2 + y, 8 steps per uint64 word
+                index, masks, y = index.view(np.uint64), masks.view(np.uint64), y.view(np.uint64)
+            np.left_shift(masks, index.dtype.type(1), out=index)
+            np.bitwise_or(index, y, out=index)
             index = self._shifted[:v]
-            np.left_shift(self.masks[:v], self.mask_dtype(1), out=index)
-            np.bitwise_or(index, self.y_bytes[:v], out=index)
             out += np.bincount(index, minlength=2 * 2**self.n).reshape(-1, 2)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -414,9 +451,14 @@ def _check_chunk(chunk_size: int) -> int:
 
 
 def _series(
-    plan: SamplerPlan, seed: np.random.SeedSequence, length: int, chunk_size: int
+    plan: SamplerPlan,
+    seed: np.random.SeedSequence,
+    length: int,
+    chunk_size: int,
+    scratch: dict | None = None,
 ) -> Iterator[_Series]:
-    series = _Series(plan, seed, min(chunk_size, max(length, 1) + WORD_BITS - 1) // WORD_BITS)
+    words = min(chunk_size, max(length, 1) + WORD_BITS - 1) // WORD_BITS
+    series = _Series(plan, seed, words, scratch)
     done = 0
     while done < length:
         valid = min(chunk_size, length - done)
@@ -474,13 +516,16 @@ def count_series(
     seed: np.random.SeedSequence,
     length: int,
     chunk_size: int = DEFAULT_CHUNK,
+    scratch: dict | None = None,
 ) -> np.ndarray:
     """Counts of (configuration mask over the rule lags, y) in one series: shape (2^n, 2), int64.
 
-    ``seed`` is the series' own SeedSequence (``child_seed(root, i)`` for series i).
+    ``seed`` is the series' own SeedSequence (``child_seed(root, i)`` for series i). ``scratch``
+    (a dict, empty at first) lets consecutive calls reuse their buffers; never share one between
+    series that are alive at the same time.
     """
     counts = np.zeros((2 ** len(plan.lags), 2), dtype=np.int64)
-    for series in _series(plan, seed, _check_length(length), _check_chunk(chunk_size)):
+    for series in _series(plan, seed, _check_length(length), _check_chunk(chunk_size), scratch):
         series.counts(counts)
     return counts
 

@@ -9,6 +9,7 @@ Counts depend on (process, samples, seed) only, never on the chunk size or the n
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -58,9 +59,16 @@ def check_samples(samples: int, what: str = "samples") -> int:
     return int(samples)
 
 
+_SCRATCH = threading.local()  # each thread's buffers, reused block after block
+
+
 def _count_block(task: tuple) -> tuple[int, np.ndarray]:
     plan, seed, index, length, chunk_size = task
-    return index, count_series(plan, child_seed(seed, index), length, chunk_size)
+    if not hasattr(_SCRATCH, "arrays"):
+        _SCRATCH.arrays = {}
+    if _SCRATCH.arrays.get("plan") != (plan, chunk_size):  # keep one plan's buffers at a time
+        _SCRATCH.arrays = {"plan": (plan, chunk_size)}
+    return index, count_series(plan, child_seed(seed, index), length, chunk_size, _SCRATCH.arrays)
 
 
 def _ignore_interrupts() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from echo_theory import EchoProcess
 from echo_theory.errors import EchoTheoryError, LimitError, ProcessError
+from echo_theory.estimate import CountTable
 from echo_theory.sampler import (
     SamplerPlan,
     child_seed,
@@ -19,7 +20,11 @@ from echo_theory.sampler import (
 SEED = EchoProcess(["3:+0.5", "8:-0.25"])
 # ties that need a draw (1/3, decimals), p_x != 1/2, clipping to 0 and 1, a lag past one word
 AWKWARD = EchoProcess(["0:+1/3", "2:+0.7", "100:-0.45"], base="0.15", p_x="1/3", clip=True)
-PROCESSES = [SEED, AWKWARD, EchoProcess(["1:0.1"], p_x="0.9"), EchoProcess([], base="1/7")]
+# nine rules: two-byte configuration masks on the general path
+NINE = EchoProcess(
+    [f"{lag}:{(-1) ** lag * Fraction(lag, 200)}" for lag in (1, 2, 3, 5, 8, 13, 21, 34, 55)], p_x="0.3"
+)
+PROCESSES = [SEED, AWKWARD, EchoProcess(["1:0.1"], p_x="0.9"), EchoProcess([], base="1/7"), NINE]
 
 
 def concatenated(process, length, seed, chunk_size, method):
@@ -37,18 +42,6 @@ def cell_counts(x, y, lags):
         mask = sum(int(x[t - lag]) << i for i, lag in enumerate(lags))
         counts[mask, y[t]] += 1
     return counts
-
-
-def cell_probabilities(process):
-    """P(mask, y) from the process's exact table and p_x."""
-    n, p_x = len(process.lags), process.p_x
-    out = np.zeros((2**n, 2))
-    for mask, p in enumerate(process.table):
-        weight = Fraction(1)
-        for i in range(n):
-            weight *= p_x if mask >> i & 1 else 1 - p_x
-        out[mask] = float(weight * (1 - p)), float(weight * p)
-    return out
 
 
 def test_the_plan_picks_a_path_from_the_process_alone():
@@ -70,8 +63,11 @@ def test_symbols_and_huge_denominators_are_errors():
         SamplerPlan.of(SEED, "fast")
 
 
-@pytest.mark.parametrize("method", ["bitsliced", "general"])
-@pytest.mark.parametrize("process", PROCESSES, ids=range(len(PROCESSES)))
+@pytest.mark.parametrize(
+    "process, method",
+    [(p, m) for p in PROCESSES for m in ("bitsliced", "general") if not (p is NINE and m == "bitsliced")],
+    ids=lambda v: getattr(v, "lags", v),
+)
 def test_the_chunk_size_never_changes_the_series(process, method):
     length = 5000 + 37
     reference = concatenated(process, length, 11, 64, method)
@@ -152,23 +148,35 @@ def test_lag_zero_and_constant_inputs():
 
 @pytest.mark.parametrize("process", PROCESSES, ids=range(len(PROCESSES)))
 def test_both_paths_agree_with_the_exact_cell_probabilities(process):
-    """Each path's cell frequencies over 64 independent series match P(mask, y) within 5 standard
-    errors (measured from the spread between series), and the two paths match each other."""
-    expected = cell_probabilities(process)
+    """Each path's cell frequencies over 64 independent series match the exact P(x_S, y) within 5
+    standard errors (measured from the spread between series), and the two paths match each
+    other. Cells are over all the lags for up to 4 rules, else over each lag alone (the engine's
+    marginal), so that every cell is frequent enough for its error to be measured."""
+    few = len(process.lags) <= 4
+    subsets = [process.lags] if few else [(lag,) for lag in process.lags]
+    steps = 20_000 if few else 5_000  # many rules make the bit-sliced path slow: fewer steps
     means, errors = [], []
     for method in ("bitsliced", "general"):
         plan = SamplerPlan.of(process, method)
-        blocks = np.array(
-            [count_series(plan, child_seed(root_seed(21), b), 20_000) / 20_000 for b in range(64)]
-        )
-        mean, error = blocks.mean(axis=0), blocks.std(axis=0, ddof=1) / 8
-        nonzero = expected > 0
-        assert (mean[~nonzero] == 0).all()  # an impossible cell never occurs
-        assert (np.abs(mean - expected)[nonzero] < 5 * error[nonzero] + 1e-12).all()
-        means.append(mean)
-        errors.append(error)
-    spread = np.hypot(*errors)
-    assert (np.abs(means[0] - means[1]) <= 5 * spread + 1e-12).all()
+        blocks = np.array([count_series(plan, child_seed(root_seed(21), b), steps) for b in range(64)])
+        table = CountTable(process.lags, blocks)
+        for learned in subsets:
+            expected = np.array(
+                [
+                    [float(c.weight * (1 - c.probability)), float(c.weight * c.probability)]
+                    for c in process.marginal(learned)
+                ]
+            )
+            shares = table.marginal(learned) / steps
+            mean, error = shares.mean(axis=0), shares.std(axis=0, ddof=1) / 8
+            possible = expected > 0
+            assert (mean[~possible] == 0).all()  # an impossible cell never occurs
+            assert (np.abs(mean - expected)[possible] < 5 * error[possible]).all()
+            means.append(mean)
+            errors.append(error)
+    half = len(means) // 2
+    for a, b, error_a, error_b in zip(means[:half], means[half:], errors[:half], errors[half:], strict=True):
+        assert (np.abs(a - b) <= 5 * np.hypot(error_a, error_b) + 1e-12).all()
 
 
 def test_input_frequency_is_p_x():
