@@ -37,10 +37,10 @@ from _machine import machine, median_time
 
 from echo_theory import EchoProcess
 from echo_theory.sampler import SamplerPlan
-from echo_theory.simulate import simulate_counts
+from echo_theory.simulation import simulate_counts
 
 PROCESSES = {
-    "seed: 3:+0.5, 8:-0.25 (quarters)": EchoProcess(["3:+0.5", "8:-0.25"]),
+    "seed, 3:+0.5, 8:-0.25 (quarters)": EchoProcess(["3:+0.5", "8:-0.25"]),
     "3:+0.3, 8:-0.2 (tenths: exact ties)": EchoProcess(["3:+0.3", "8:-0.2"]),
     "six rules in hundredths": EchoProcess([f"{lag}:{(-1) ** lag * lag / 100}" for lag in range(1, 7)]),
 }
@@ -95,15 +95,16 @@ def main() -> None:
     raw_words = rate(lambda: rng.bit_generator.random_raw(samples), samples, repeats)
     uint32 = rate(lambda: rng.integers(0, 2**32, samples, dtype=np.uint32), samples, repeats)
     loop = rate(
-        lambda: loop_generator(PROCESSES["seed: 3:+0.5, 8:-0.25 (quarters)"], loop_samples), loop_samples, 3
+        lambda: loop_generator(PROCESSES["seed, 3:+0.5, 8:-0.25 (quarters)"], loop_samples), loop_samples, 3
     )
 
     print(f"## simulate at {samples:.0e} samples (median of {repeats}), beside the generator and the loop\n")
-    print("| process | path | samples/s | vs one uint32 per sample | vs the loop |")
+    header = f"simulate at {samples:.0e} samples"
+    print(f"| {header} | path | samples/s | vs one uint32 per sample | vs the loop |")
     print("|---|---|---:|---:|---:|")
     for name, process in PROCESSES.items():
         plan = SamplerPlan.of(process)
-        path = f"{plan.method}, {plan.y_bits} digits" if plan.method == "bitsliced" else "general, 1 byte"
+        path = f"bit-sliced, {plan.y_bits} digits" if plan.method == "bitsliced" else "general, 1 byte"
         speed = rate(lambda process=process: simulate_counts(process, samples, seed=1), samples, repeats)
         print(f"| {name} | {path} | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")
     name = "`Generator.integers`, one uint32 per sample"
@@ -112,7 +113,7 @@ def main() -> None:
     name = f"the post's loop, one `rand()` per sample ({loop_samples:.0e} samples)"
     print(f"| {name} | | {loop / 1e6:.2f} M | | 1x |")
 
-    seed_process = PROCESSES["seed: 3:+0.5, 8:-0.25 (quarters)"]
+    seed_process = PROCESSES["seed, 3:+0.5, 8:-0.25 (quarters)"]
     print(f"\n## --jobs on the seed, {samples:.0e} samples\n")
     print("| jobs | samples/s | speed-up |")
     print("|---:|---:|---:|")

@@ -6,9 +6,6 @@ from pathlib import Path
 
 import click
 
-from echo_theory.estimate import count_table, estimate_table
-from echo_theory.series import load_series
-
 from .options import units_option
 from .output import emit, to_json
 
@@ -41,6 +38,9 @@ def estimate(file, lags, units, fmt) -> None:
     \b
     echo-theory estimate series.csv --lags 3,8
     """
+    from echo_theory.estimate import count_table, estimate_table  # numpy loads only when needed
+    from echo_theory.series import load_series
+
     x, y = load_series(file)
     table = estimate_table(count_table(x, y, lags), units=units, source=file.name)
     if fmt == "json":

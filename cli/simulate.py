@@ -8,13 +8,14 @@ import time
 import click
 
 from echo_theory.literals import parse_count
-from echo_theory.simulate import BLOCKS, check_samples
-from echo_theory.simulate import simulate as run_simulation
 
 from .options import build_process, process_options, units_option
 from .output import emit, to_json
 
 _BAR_AFTER = 0.5  # seconds: a shorter run never shows a bar
+# echo_theory.simulation.BLOCKS (a test keeps them equal): importing it here would load numpy
+# for every command, and `compute` starts faster without it
+_BLOCKS = 64
 
 
 class _Progress:
@@ -55,7 +56,7 @@ class _Progress:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed (>= 0).")
 @click.option(
     "--jobs",
-    type=click.IntRange(1, BLOCKS),
+    type=click.IntRange(1, _BLOCKS),
     default=1,
     show_default=True,
     help="Worker processes. The counts are the same for any number.",
@@ -86,6 +87,9 @@ def simulate(rules, base, p_x, clip, samples, seed, jobs, learned, units, fmt, q
     \b
     echo-theory simulate --rule 3:+0.5 --rule 8:-0.25 --samples 1e7 --seed 0
     """
+    from echo_theory.simulation import check_samples
+    from echo_theory.simulation import simulate as run_simulation
+
     process = build_process(rules, base, p_x, clip)
     count = check_samples(parse_count(samples, "--samples"), "--samples")
     progress = _Progress(count, enabled=not quiet and sys.stderr.isatty())

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from echo_theory import EchoProcess
 from echo_theory.cli import cli
-from echo_theory.simulate import simulate
+from echo_theory.simulation import simulate
 
 SEED = ["--rule", "3:+0.5", "--rule", "8:-0.25"]
 PROCESS = EchoProcess(["3:+0.5", "8:-0.25"])
@@ -140,3 +140,24 @@ def test_clip_and_p_x_reach_the_simulation():
         "clip": True,
     }
     assert all(abs(row["z"]) < 5 for row in data["rows"])
+
+
+def test_the_jobs_limit_is_the_block_count():
+    from echo_theory.cli.simulate import _BLOCKS
+    from echo_theory.simulation import BLOCKS
+
+    assert _BLOCKS == BLOCKS
+
+
+def test_the_exact_commands_do_not_load_numpy():
+    """numpy loads with simulate and estimate only, so `compute` keeps its cold start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, echo_theory, echo_theory.cli;"
+        "echo_theory.cli.cli(['compute', '--rule', '3:0.5'], standalone_mode=False);"
+        "print('numpy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().endswith("False")

@@ -15,7 +15,7 @@ from echo_theory import EchoProcess
 from echo_theory.errors import EchoTheoryError, LimitError, ProcessError
 from echo_theory.estimate import count_table, entropy_estimate
 from echo_theory.sampler import SamplerPlan, child_seed, count_series, root_seed, sample_series
-from echo_theory.simulate import BLOCKS, block_lengths, simulate, simulate_counts
+from echo_theory.simulation import BLOCKS, block_lengths, simulate, simulate_counts
 
 SEED = EchoProcess(["3:+0.5", "8:-0.25"])
 AWKWARD = EchoProcess(["0:+1/3", "2:+0.7", "70:-0.45"], base="0.15", p_x="1/3", clip=True)
