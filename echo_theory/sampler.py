@@ -20,18 +20,19 @@ redraws (1, d), y's digit planes or bytes (2, i), y's tie redraws (3, d).
 
 Two paths draw y, chosen by the process alone (so a seed always gives the same series):
 
-- ``bitsliced``: y's digits are bit planes too, compared with each configuration's threshold by
-  word operations, 64 steps at a time, and counted by popcounts of AND-ed columns. With k
-  digits per step it costs about 2^n (2 k + n) word operations per 64 steps for n rules: the
-  fast path for few rules. When every probability is a multiple of 2^-k (the seed's are
-  multiples of 1/4, k = 2), there are no ties and nothing else is drawn.
-- ``general``: one random byte per step, compared with a per-configuration threshold byte
-  looked up by the step's configuration; counted with ``bincount``. Its cost hardly grows with n.
+- ``bitsliced``: y's random digits are bit planes too. Each step's threshold digits become
+  packed columns (unions of the configurations' indicator columns), one comparison covers 64
+  steps per word operation, and popcounts of AND-ed columns count the cells. With k digits it
+  costs about 2^n (2 k + n) word operations per 64 steps for n rules: the fast path for few
+  rules. When every probability is a multiple of 2^-k (the seed's are quarters, k = 2), there
+  are no ties and nothing else is drawn.
+- ``general``: one random byte per step, compared with the threshold byte of the step's
+  configuration (8 digits, ties 1 step in 256), counted with ``bincount``. Its cost hardly
+  grows with n.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -210,7 +211,6 @@ class _Series:
         self.n = len(plan.lags)
         self.history = plan.history_words
         self.buffer = self._array("buffer", self.history + chunk_words, np.uint64)
-        self.size = chunk_words
         self.words = 0
         self.valid = 0
         # scratch words, preallocated once: glibc would map and unmap large temporaries per chunk
@@ -254,6 +254,7 @@ class _Series:
             self._tie_flags = self._array("_tie_flags", steps, bool)
             self._sure = np.array([c.p == 1 for c in plan.y_coins])  # p = 1: j = 255 and q = 1
             self._drawn = np.array([c.tie_draws for c in plan.y_coins])
+            self._any_tie = any(c.q for c in plan.y_coins)  # some tie is a success or a draw
         self._y_ties = self._coins(plan.y_residual, seed, 3)
         if self.history:  # the warm-up: max-lag inputs before the first step
             self._draw_x(self.buffer[: self.history])
@@ -369,7 +370,7 @@ class _Series:
         draws = self._y_bytes.random_raw(steps // 8).view(np.uint8)
         limits = np.take(self._thresholds, masks, out=self._limits[:steps])
         y = np.less(draws, limits, out=self.y_bytes[:steps])
-        if not any(c.q for c in self.plan.y_coins):
+        if not self._any_tie:
             return
         # ties: the byte equals the threshold byte (only counted steps are finished)
         ties = np.equal(draws[: self.valid], limits[: self.valid], out=self._tie_flags[: self.valid])
@@ -486,13 +487,16 @@ def iter_chunks(
         yield series.arrays()
 
 
-def sample_series(process: EchoProcess, length: int, seed: int | np.random.SeedSequence):
+def sample_series(
+    process: EchoProcess, length: int, seed: int | np.random.SeedSequence
+) -> tuple[np.ndarray, np.ndarray]:
     """x and y of one series of ``process``: two uint8 arrays of 0 and 1, each ``length`` long.
 
     Every y_t has its full history: max-lag inputs are drawn before step 0 and not returned, so
-    y_0 already depends on real x[-lag]. The series is a function of (process, length, seed)
-    alone (the same on every call, a prefix of a longer series of the same seed), and it is
-    series 0 of ``iter_chunks`` and of ``simulate``'s first block length: one sampler for all.
+    y_0 already depends on real x[-lag]. The series depends on (process, length, seed) alone:
+    the same on every call, whatever the chunking, and a prefix of any longer series of the
+    same seed. It is series 0 of the seed as ``iter_chunks`` streams it, built by the same
+    machinery that counts the validator's blocks (block i is series i): one sampler for all.
 
     >>> from echo_theory import EchoProcess
     >>> x, y = sample_series(EchoProcess(["3:+0.5", "8:-0.25"]), 100_000, seed=1)
@@ -528,7 +532,3 @@ def count_series(
     for series in _series(plan, seed, _check_length(length), _check_chunk(chunk_size), scratch):
         series.counts(counts)
     return counts
-
-
-def chunk_count(length: int, chunk_size: int = DEFAULT_CHUNK) -> int:
-    return math.ceil(length / chunk_size)

@@ -161,3 +161,24 @@ def test_the_exact_commands_do_not_load_numpy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().endswith("False")
+
+
+def test_the_progress_bar_waits_and_goes_to_stderr(monkeypatch, capsys):
+    import echo_theory.cli.simulate as command
+
+    quiet = command._Progress(1000, enabled=False)
+    quiet(500)
+    quiet.close()
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(command, "_BAR_AFTER", 3600.0)
+    short = command._Progress(1000, enabled=True)
+    short(500)  # a run shorter than the wait never shows a bar
+    assert short.bar is None
+    monkeypatch.setattr(command, "_BAR_AFTER", 0.0)
+    shown = command._Progress(1000, enabled=True)
+    shown(400)
+    shown(600)
+    assert shown.bar is not None and shown.bar.pos == 1000
+    shown.close()
+    out, err = capsys.readouterr()
+    assert out == "" and "simulating" in err

@@ -44,6 +44,13 @@ def random_processes(count, seed=2024):
     return processes
 
 
+def test_the_random_processes_cover_clipping_and_biased_inputs():
+    processes = random_processes(10)
+    assert any(p.clip and p.raw_table != p.table for p in processes)
+    assert any(p.p_x != Fraction(1, 2) for p in processes)
+    assert any(SamplerPlan.of(p).y_residual is not None for p in processes)  # ties drawn
+
+
 @pytest.mark.parametrize("process", random_processes(10), ids=lambda p: p.describe())
 def test_agreement_with_the_exact_engine(process):
     table = simulate(process, 200_000, seed=7)
