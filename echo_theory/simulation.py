@@ -104,6 +104,8 @@ def simulate_counts(
 
 
 def _run(tasks: list[tuple], jobs: int):
+    """(index, counts) of every block, in any order: the parent counts every jobs-th block
+    itself and a pool of jobs - 1 workers counts the rest, so J jobs use J processes."""
     if jobs == 1:
         for task in tasks:
             yield _count_block(task)
@@ -117,12 +119,25 @@ def _run(tasks: list[tuple], jobs: int):
     except ValueError:  # not the main thread: no handler to juggle
         previous = None
     try:
-        pool = multiprocessing.get_context().Pool(jobs, initializer=_ignore_interrupts)
+        pool = multiprocessing.get_context().Pool(jobs - 1, initializer=_ignore_interrupts)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+    mine, theirs = tasks[::jobs], [task for b, task in enumerate(tasks) if b % jobs]
     try:
-        yield from pool.imap_unordered(_count_block, tasks)
+        results = pool.imap_unordered(_count_block, theirs)
+        waiting = len(theirs)
+        for task in mine:
+            yield _count_block(task)
+            while waiting:  # pass on what the workers have finished meanwhile
+                try:
+                    block = results.next(timeout=0)
+                except multiprocessing.TimeoutError:
+                    break
+                waiting -= 1
+                yield block
+        for _ in range(waiting):
+            yield results.next()
         pool.close()
     except BaseException:
         pool.terminate()
