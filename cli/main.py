@@ -11,6 +11,8 @@ from echo_theory.errors import EchoTheoryError
 
 from .compute import compute
 from .derive import derive
+from .estimate import estimate
+from .simulate import simulate
 
 # click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -47,6 +49,8 @@ def cli() -> None:
 
 
 cli.add_command(compute)
+cli.add_command(simulate)
+cli.add_command(estimate)
 cli.add_command(derive)
 
 

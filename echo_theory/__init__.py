@@ -14,12 +14,40 @@ from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
 from .value import ExactValue
 
+# The simulation side needs numpy; it loads on first use, so the exact engine starts fast.
+_LAZY = {
+    "CountTable": "estimate",
+    "EntropyEstimate": "estimate",
+    "EstimateTable": "estimate",
+    "count_table": "estimate",
+    "entropy_estimate": "estimate",
+    "estimate_series": "estimate",
+    "estimate_table": "estimate",
+    "iter_chunks": "sampler",
+    "sample_series": "sampler",
+    "load_series": "series",
+    "SimulationTable": "simulation",
+    "simulate": "simulation",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "MAX_RULES",
     "MAX_SYMBOLIC_RULES",
+    "CountTable",
     "Derivation",
     "EchoProcess",
     "EchoTheoryError",
+    "EntropyEstimate",
+    "EstimateTable",
     "ExactValue",
     "LimitError",
     "MarginalCell",
@@ -28,14 +56,23 @@ __all__ = [
     "ParseError",
     "ProcessError",
     "Rule",
+    "SimulationTable",
     "SubsetEntropy",
     "SubsetTable",
     "all_subsets",
+    "count_table",
     "derive",
+    "entropy_estimate",
+    "estimate_series",
+    "estimate_table",
     "format_lags",
+    "iter_chunks",
+    "load_series",
     "parse_lags",
     "parse_rule",
     "parse_rules",
+    "sample_series",
+    "simulate",
 ]
 
 __version__ = "0.1.0"

@@ -52,6 +52,22 @@ def parse_probability(text: str, what: str = "probability") -> Fraction:
     return check_probability(value, what)
 
 
+def parse_count(text: str, what: str = "count") -> int:
+    """Parse a whole number >= 1, written out or in e-notation: ``10000000``, ``1e7``, ``2.5e6``.
+
+    >>> parse_count("2.5e6")
+    2500000
+    """
+    value = _number_or_none(text, what)
+    if value is None:
+        raise ParseError(f"{what}: {_show(text)} is not a number; give a count such as 10000000 or 1e7")
+    if value.denominator != 1:
+        raise ParseError(f"{what}: {_show(text)} is not a whole number")
+    if value < 1:
+        raise ParseError(f"{what}: {_show(text)} is not positive")
+    return int(value)
+
+
 def check_probability(value: Fraction, what: str) -> Fraction:
     if not 0 <= value <= 1:
         raise ParseError(f"{what}: {format_fraction(value)} is outside [0, 1]")

@@ -51,3 +51,18 @@ def csv_table(headers: Sequence[str], rows: Rows) -> str:
 def fixed(value: float | None, digits: int = 10) -> str:
     """A float for reading; ``symbolic`` where symbols remain."""
     return "symbolic" if value is None else f"{value:.{digits}f}"
+
+
+def decimal(value: float | None, digits: int = 8) -> str:
+    """A float with a fixed number of decimals; empty where there is none."""
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def full(value: float | None) -> str:
+    """A float at full precision (``repr``), for CSV; empty where there is none."""
+    return "" if value is None else repr(value)
+
+
+def set_markdown(lags: tuple[int, ...]) -> str:
+    """A set of lags for Markdown: ``{3, 8}``, or ``none``."""
+    return "{" + ", ".join(map(str, lags)) + "}" if lags else "none"

@@ -96,7 +96,7 @@ class SubsetTable:
         return self.process.describe() + "\n\n" + render.text_table(self._headers(), rows, self._RIGHT)
 
     def to_markdown(self) -> str:
-        rows = self._cells(_set_markdown, render.fixed, lambda v: f"${v.latex}$")
+        rows = self._cells(render.set_markdown, render.fixed, lambda v: f"${v.latex}$")
         return f"`{self.process.describe()}`\n\n" + render.markdown_table(self._headers(), rows, self._RIGHT)
 
     def to_latex(self) -> str:
@@ -104,19 +104,11 @@ class SubsetTable:
         return render.latex_tabular(self._headers(), rows, self._RIGHT)
 
     def to_csv(self) -> str:
-        rows = self._cells(format_lags, _full, lambda v: v.text)
+        rows = self._cells(format_lags, render.full, lambda v: v.text)
         return render.csv_table(["learned", "cross_entropy", "information", "exact"], rows)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
-
-
-def _full(value: float | None) -> str:
-    return "" if value is None else repr(value)
-
-
-def _set_markdown(lags: tuple[int, ...]) -> str:
-    return "{" + ", ".join(map(str, lags)) + "}" if lags else "none"
 
 
 def _set_latex(lags: tuple[int, ...]) -> str:

@@ -9,6 +9,7 @@ from echo_theory.literals import (
     NUMBER_HINT,
     format_fraction,
     parse_assignments,
+    parse_count,
     parse_number,
     parse_probability,
     parse_shift,
@@ -104,6 +105,14 @@ def test_assignments():
 
 
 @pytest.mark.parametrize(
+    "text, count",
+    [("10000000", 10**7), ("1e7", 10**7), ("2.5e6", 2_500_000), ("1E3", 1000), ("1", 1), ("120e-1", 12)],
+)
+def test_counts_take_e_notation(text, count):
+    assert parse_count(text, "--samples") == count
+
+
+@pytest.mark.parametrize(
     "text, message",
     [
         ("", "--at: empty; give values such as a=1/2,b=1/4"),
@@ -120,3 +129,27 @@ def test_bad_assignments(text, message):
     with pytest.raises(ParseError) as error:
         parse_assignments(text, "--at")
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0", "--samples: '0' is not positive"),
+        ("-5", "--samples: '-5' is not positive"),
+        ("1.5", "--samples: '1.5' is not a whole number"),
+        ("2.5e-1", "--samples: '2.5e-1' is not a whole number"),
+        ("1/2", "--samples: '1/2' is not a whole number"),
+        ("many", "--samples: 'many' is not a number; give a count such as 10000000 or 1e7"),
+        ("1e99", "--samples: the exponent in '1e99' is beyond +-30"),
+    ],
+)
+def test_bad_counts(text, message):
+    with pytest.raises(ParseError) as error:
+        parse_count(text, "--samples")
+    assert str(error.value) == message
+
+
+@given(st.integers(1, 10**15))
+def test_counts_round_trip(count):
+    assert parse_count(str(count)) == count
+    assert parse_count(f"{count:e}".replace("e+", "e")) == Fraction(f"{count:e}")

@@ -1,0 +1,136 @@
+"""Speed of `echo-theory simulate`: samples per second beside the random-number generator and the
+pure-Python loop a user would otherwise write, jobs 1 vs 2, and peak memory at 1e9 samples.
+
+Every figure is measured in the same run as its baselines, because the machines here are shared
+and noisy: medians and ratios travel, absolute rates less so.
+
+- simulate: ``simulate_counts`` (all the sampling and counting of a run, 64 blocks) at 1e8
+  samples, on three processes: the seed (probabilities in quarters: the bit-sliced path with 2
+  digits, no ties), the seed with shifts +0.3 and -0.2 (the bit-sliced path, 10 digits and
+  exact ties), and six rules in hundredths (the general byte path).
+- the generator: raw 64-bit words from PCG64 (``random_raw``: what the bit-sliced path spends),
+  and ``Generator.integers`` drawing one uint32 per sample (the target: a simulation should
+  cost no more than one such draw per sample).
+- the loop: the original post's generator, a Python loop with one ``rand()`` per sample and a
+  threshold built from the rules (on a seeded ``RandomState``, not the global one), timed on
+  fewer samples and reported as a rate.
+- jobs: the seed at 1e8 samples with --jobs 1 and --jobs 2 (through the library, same counts).
+- memory: peak resident memory of the whole command (``/usr/bin/time -v``) at 1e6 and 1e9
+  samples: it must stay flat.
+
+Run: python benchmarks/bench_simulate.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import machine, median_time
+
+from echo_theory import EchoProcess
+from echo_theory.sampler import SamplerPlan
+from echo_theory.simulation import simulate_counts
+
+PROCESSES = {
+    "seed, 3:+0.5, 8:-0.25 (quarters)": EchoProcess(["3:+0.5", "8:-0.25"]),
+    "3:+0.3, 8:-0.2 (tenths: exact ties)": EchoProcess(["3:+0.3", "8:-0.2"]),
+    "six rules in hundredths": EchoProcess([f"{lag}:{(-1) ** lag * lag / 100}" for lag in range(1, 7)]),
+}
+
+
+def loop_generator(process: EchoProcess, size: int, seed: int = 0) -> np.ndarray:
+    """The post's generator, for any rules: a threshold per step, one rand() per step."""
+    random = np.random.RandomState(seed)
+    shifts = [(rule.lag, float(rule.shift)) for rule in process.rules]
+    base = float(process.base)
+    x = np.array(random.choice(2, size=(size,)))
+    y = []
+    for i in range(size):
+        threshold = base
+        for lag, shift in shifts:
+            if x[i - lag] == 1:
+                threshold += shift
+        if random.rand() > threshold:
+            y.append(0)
+        else:
+            y.append(1)
+    return np.array(y)
+
+
+def rate(run, samples: int, repeats: int) -> float:
+    median, _, _ = median_time(run, repeats)
+    return samples / median
+
+
+def peak_memory_mb(samples: str) -> float | None:
+    """Peak RSS of the whole command, from /usr/bin/time -v (None when it is missing)."""
+    script = shutil.which("echo-theory")
+    if script is None or not Path("/usr/bin/time").exists():
+        return None
+    command = [script, "simulate", "--rule", "3:+0.5", "--rule", "8:-0.25", "--samples", samples, "--quiet"]
+    result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True)
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="far smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    samples = 10**6 if args.quick else 10**8
+    loop_samples = 10**4 if args.quick else 2 * 10**5
+    repeats = 3 if args.quick else 5
+    memory_sizes = ("1e5", "1e7") if args.quick else ("1e6", "1e9")
+
+    print(f"Machine: {machine()}\n")
+    rng = np.random.default_rng(0)
+    raw_words = rate(lambda: rng.bit_generator.random_raw(samples), samples, repeats)
+    uint32 = rate(lambda: rng.integers(0, 2**32, samples, dtype=np.uint32), samples, repeats)
+    loop = rate(
+        lambda: loop_generator(PROCESSES["seed, 3:+0.5, 8:-0.25 (quarters)"], loop_samples), loop_samples, 3
+    )
+
+    print(f"## simulate at {samples:.0e} samples (median of {repeats}), beside the generator and the loop\n")
+    header = f"simulate at {samples:.0e} samples"
+    print(f"| {header} | path | samples/s | vs one uint32 per sample | vs the loop |")
+    print("|---|---|---:|---:|---:|")
+    for name, process in PROCESSES.items():
+        plan = SamplerPlan.of(process)
+        path = f"bit-sliced, {plan.y_bits} digits" if plan.method == "bitsliced" else "general, 1 byte"
+        speed = rate(lambda process=process: simulate_counts(process, samples, seed=1), samples, repeats)
+        print(f"| {name} | {path} | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")
+    name = "`Generator.integers`, one uint32 per sample"
+    print(f"| {name} | | {uint32 / 1e6:,.0f} M | 1x | {uint32 / loop:,.0f}x |")
+    print(f"| PCG64 `random_raw`, 64-bit words | | {raw_words / 1e6:,.0f} M words | | |")
+    name = f"the post's loop, one `rand()` per sample ({loop_samples:.0e} samples)"
+    print(f"| {name} | | {loop / 1e6:.2f} M | | 1x |")
+
+    seed_process = PROCESSES["seed, 3:+0.5, 8:-0.25 (quarters)"]
+    print(f"\n## --jobs on the seed, {samples:.0e} samples\n")
+    print("| jobs | samples/s | speed-up |")
+    print("|---:|---:|---:|")
+    rates = {}
+    for jobs in (1, 2):
+        rates[jobs] = rate(
+            lambda jobs=jobs: simulate_counts(seed_process, samples, 1, jobs), samples, repeats
+        )
+        print(f"| {jobs} | {rates[jobs] / 1e6:,.0f} M | {rates[jobs] / rates[1]:.2f}x |")
+
+    print("\n## Peak memory of `echo-theory simulate` on the seed (`/usr/bin/time -v`)\n")
+    print("| samples | peak RSS |")
+    print("|---:|---:|")
+    for size in memory_sizes:
+        peak = peak_memory_mb(size)
+        print(f"| {size} | {'n/a' if peak is None else f'{peak:.0f} MB'} |")
+
+
+if __name__ == "__main__":
+    main()

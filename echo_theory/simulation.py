@@ -1,0 +1,311 @@
+"""The Monte Carlo validator: simulate the process, estimate H(Y | X_S), put the exact value beside it.
+
+The run is cut into BLOCKS fixed blocks, each an independent series (its own warm-up) on the
+seed's spawned child for its index. The blocks are the unit of work for the process pool and
+the batches of the standard error: independent by construction, so batch means hold exactly.
+Counts depend on (process, samples, seed) only, never on the chunk size or the number of jobs.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import render
+from .errors import EchoTheoryError, LimitError
+from .estimate import CountTable, EntropyEstimate, entropy_estimate
+from .rules import format_lags
+from .sampler import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .process import EchoProcess
+    from .value import ExactValue
+
+BLOCKS = 64
+MIN_SAMPLES = 1000  # about 16 steps per block; fewer make the standard error meaningless
+# 1e12 steps is hours of work even on the fast path, and its standard error (~1e-6 nats) is
+# far below any question the exact engine leaves open; beyond it is a typo.
+MAX_SAMPLES = 10**12
+AGREES, BORDERLINE = 3.0, 5.0  # |z| below 3 agrees; from 5 on disagrees
+
+
+def block_lengths(samples: int) -> list[int]:
+    """The steps of each block: ``samples`` split as evenly as possible, the longer ones first."""
+    base, extra = divmod(samples, BLOCKS)
+    return [base + (1 if b < extra else 0) for b in range(BLOCKS)]
+
+
+def check_samples(samples: int, what: str = "samples") -> int:
+    """``samples`` if it is a whole number in MIN_SAMPLES .. MAX_SAMPLES."""
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)):
+        raise EchoTheoryError(f"{what}: {samples!r} is not a whole number")
+    if samples < MIN_SAMPLES:
+        raise EchoTheoryError(
+            f"{what}: {samples} is below the minimum of {MIN_SAMPLES} "
+            f"(the run is {BLOCKS} independent blocks, which give the standard error)"
+        )
+    if samples > MAX_SAMPLES:
+        raise LimitError(
+            f"{what}: {samples} is more than the limit of 1e12 (hours of work even on the fast "
+            f"path, for a standard error already below 1e-6)"
+        )
+    return int(samples)
+
+
+_SCRATCH = threading.local()  # each thread's buffers, reused block after block
+
+
+def _count_block(task: tuple) -> tuple[int, np.ndarray]:
+    plan, seed, index, length, chunk_size = task
+    if not hasattr(_SCRATCH, "arrays"):
+        _SCRATCH.arrays = {}
+    if _SCRATCH.arrays.get("plan") != (plan, chunk_size):  # keep one plan's buffers at a time
+        _SCRATCH.arrays = {"plan": (plan, chunk_size)}
+    return index, count_series(plan, child_seed(seed, index), length, chunk_size, _SCRATCH.arrays)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
+
+
+def simulate_counts(
+    process: EchoProcess,
+    samples: int,
+    seed: Seed = 0,
+    jobs: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    method: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> CountTable:
+    """Counts of (configuration of the rule lags, y) in each of the BLOCKS blocks of a run.
+
+    ``progress`` is called with the steps of each block as it finishes. ``jobs`` > 1 counts the
+    blocks in a process pool; Ctrl-C (KeyboardInterrupt) ends the workers before it propagates.
+    """
+    plan = SamplerPlan.of(process, method)
+    samples = check_samples(samples)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= BLOCKS:
+        raise EchoTheoryError(f"jobs: {jobs!r} is not a whole number in 1..{BLOCKS}")
+    root = root_seed(seed)
+    tasks = [(plan, root, b, length, chunk_size) for b, length in enumerate(block_lengths(samples))]
+    counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
+    for index, block in _run(tasks, jobs):
+        counts[index] = block
+        if progress is not None:
+            progress(tasks[index][3])
+    return CountTable(plan.lags, counts, independent=True)
+
+
+def _run(tasks: list[tuple], jobs: int):
+    """(index, counts) of every block, in any order: the parent counts every jobs-th block
+    itself and a pool of jobs - 1 workers counts the rest, so J jobs use J processes."""
+    if jobs == 1:
+        for task in tasks:
+            yield _count_block(task)
+        return
+    import multiprocessing
+
+    # Workers ignore SIGINT from birth (the terminal sends it to the whole process group);
+    # the parent turns Ctrl-C into terminate(), so no worker prints a traceback.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: no handler to juggle
+        previous = None
+    try:
+        pool = multiprocessing.get_context().Pool(jobs - 1, initializer=_ignore_interrupts)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    mine, theirs = tasks[::jobs], [task for b, task in enumerate(tasks) if b % jobs]
+    try:
+        results = pool.imap_unordered(_count_block, theirs)
+        waiting = len(theirs)
+        for task in mine:
+            yield _count_block(task)
+            while waiting:  # pass on what the workers have finished meanwhile
+                try:
+                    block = results.next(timeout=0)
+                except multiprocessing.TimeoutError:
+                    break
+                waiting -= 1
+                yield block
+        for _ in range(waiting):
+            yield results.next()
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+@dataclass(frozen=True)
+class SimulationRow:
+    """One learned subset: the estimate from the simulation and the exact value."""
+
+    learned: tuple[int, ...]
+    estimate: EntropyEstimate
+    exact: ExactValue
+
+    @property
+    def z(self) -> float | None:
+        """(estimate - exact) / stderr; 0 when both agree exactly with no spread, else None."""
+        difference = self.estimate.plugin - float(self.exact)
+        stderr = self.estimate.stderr
+        if stderr:
+            return difference / stderr
+        return 0.0 if abs(difference) <= 1e-12 else None
+
+    @property
+    def verdict(self) -> str:
+        """agrees (|z| < 3), borderline (3 <= |z| < 5) or disagrees (|z| >= 5)."""
+        z = self.z
+        if z is None or abs(z) >= BORDERLINE:
+            return "disagrees"
+        return "agrees" if abs(z) < AGREES else "borderline"
+
+    def to_dict(self) -> dict:
+        return {
+            "learned": list(self.learned),
+            "estimate": self.estimate.plugin,
+            "stderr": self.estimate.stderr,
+            "exact": self.exact.value,
+            "z": self.z,
+            "miller_madow": self.estimate.miller_madow,
+            "verdict": self.verdict,
+            "exact_text": self.exact.text,
+        }
+
+
+@dataclass(frozen=True)
+class SimulationTable:
+    """A simulation's estimates beside the exact values, one row per learned subset."""
+
+    process: EchoProcess
+    samples: int
+    seed: Seed
+    units: str
+    counts: CountTable
+    rows: tuple[SimulationRow, ...]
+
+    def row(self, learned: Iterable[int]) -> SimulationRow:
+        wanted = tuple(sorted(learned))
+        for row in self.rows:
+            if row.learned == wanted:
+                return row
+        raise KeyError(wanted)
+
+    @property
+    def seed_value(self) -> int | str:
+        return int(self.seed) if not isinstance(self.seed, np.random.SeedSequence) else repr(self.seed)
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``echo-theory simulate --format json``."""
+        return {
+            "process": self.process.to_dict(),
+            "samples": self.samples,
+            "seed": self.seed_value,
+            "units": self.units,
+            "blocks": self.counts.batches,
+            "rows": [row.to_dict() for row in self.rows],
+        }
+
+    def to_frame(self) -> pandas.DataFrame:
+        """A DataFrame: learned, estimate, miller_madow, stderr, exact, z, verdict, exact_text."""
+        import pandas
+
+        frame = pandas.DataFrame([{**row.to_dict(), "learned": row.learned} for row in self.rows])
+        frame.attrs.update(units=self.units, samples=self.samples, process=self.process.describe())
+        return frame
+
+    def describe(self) -> str:
+        return (
+            f"{self.process.describe()}\n"
+            f"{self.samples} samples in {self.counts.batches} independent blocks, seed {self.seed_value}"
+        )
+
+    _RIGHT = (False, True, True, True, True, False)
+
+    def _headers(self) -> list[str]:
+        return ["learned", f"estimate ({self.units})", "stderr", f"exact ({self.units})", "z", "verdict"]
+
+    def _cells(self, learned, number) -> list[list[str]]:
+        return [
+            [
+                learned(r.learned),
+                number(r.estimate.plugin),
+                number(r.estimate.stderr),
+                number(r.exact.value),
+                "" if r.z is None else f"{r.z:+.2f}",
+                r.verdict,
+            ]
+            for r in self.rows
+        ]
+
+    def to_text(self) -> str:
+        rows = self._cells(format_lags, render.decimal)
+        return self.describe() + "\n\n" + render.text_table(self._headers(), rows, self._RIGHT)
+
+    def to_markdown(self) -> str:
+        rows = self._cells(render.set_markdown, render.decimal)
+        lines = self.describe().splitlines()
+        head = f"`{lines[0]}`  \n{lines[1]}\n\n"
+        return head + render.markdown_table(self._headers(), rows, self._RIGHT)
+
+    def to_csv(self) -> str:
+        headers = ["learned", "estimate", "stderr", "exact", "z", "miller_madow", "verdict", "exact_text"]
+        rows = [
+            [
+                format_lags(r.learned),
+                render.full(r.estimate.plugin),
+                render.full(r.estimate.stderr),
+                render.full(r.exact.value),
+                render.full(r.z),
+                render.full(r.estimate.miller_madow),
+                r.verdict,
+                r.exact.text,
+            ]
+            for r in self.rows
+        ]
+        return render.csv_table(headers, rows)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+def simulate(
+    process: EchoProcess,
+    samples: int,
+    seed: Seed = 0,
+    learned: Iterable[Iterable[int] | str] | None = None,
+    units: str = "nats",
+    jobs: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    method: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> SimulationTable:
+    """Simulate ``samples`` steps and estimate H(Y | X_S) beside the exact value, for every subset
+    (or each ``learned`` one, as ``process.subset_table`` reads it).
+
+    >>> from echo_theory import EchoProcess
+    >>> table = simulate(EchoProcess(["3:+0.5", "8:-0.25"]), 1_000_000, seed=0, learned=["3"])
+    >>> row = table.row([3])
+    >>> abs(row.estimate.plugin - row.exact.value) < 5 * row.estimate.stderr, row.verdict
+    (True, 'agrees')
+    """
+    SamplerPlan.of(process, method)  # symbols are an error before any exact work
+    check_samples(samples)
+    exact = process.subset_table(None if learned is None else list(learned), units)
+    counts = simulate_counts(process, samples, seed, jobs, chunk_size, method, progress)
+    rows = tuple(
+        SimulationRow(row.learned, entropy_estimate(counts, row.learned, units), row.cross_entropy)
+        for row in exact.rows
+    )
+    return SimulationTable(process, samples, seed, units, counts, rows)
