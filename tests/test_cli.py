@@ -199,3 +199,44 @@ def test_python_dash_m(tmp_path):
         json.loads(result.stdout)["rows"][0]["cross_entropy"]
         == EchoProcess(["3:+0.5", "8:-0.25"]).cross_entropy([3]).value
     )
+
+
+def test_compute_window_json():
+    result = run("compute", *SEED, "--window", "9", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["window"] == 9
+    process = EchoProcess(["3:+0.5", "8:-0.25"])
+    for row in data["rows"]:
+        # the existing keys keep their meaning; the window optimum comes beside them
+        assert set(row) == {
+            "learned",
+            "cross_entropy",
+            "exact",
+            "information",
+            "window_cross_entropy",
+            "window_exact",
+        }
+        assert row["cross_entropy"] == process.cross_entropy(row["learned"]).value
+        window = process.window_cross_entropy(row["learned"], 9)
+        assert (row["window_cross_entropy"], row["window_exact"]) == (window.value, window.text)
+
+
+def test_compute_window_table_and_csv():
+    lines = run("compute", *SEED, "--window", "4").output.splitlines()
+    assert lines[2].split("  ")[:4] == [
+        "learned",
+        "cross entropy (nats)",
+        "information (nats)",
+        "window T=4 (nats)",
+    ]
+    rows = list(csv.DictReader(io.StringIO(run("compute", *SEED, "--window", "4", "--format", "csv").output)))
+    value = EchoProcess(["3:+0.5", "8:-0.25"]).window_cross_entropy([3, 8], 4).value
+    assert float(rows[3]["window_cross_entropy"]) == value
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "2.5", "five"])
+def test_compute_window_must_be_a_whole_number(text):
+    result = run("compute", *SEED, "--window", text)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: Invalid value for '--window': '{text}' is not an integer >= 1\n"
