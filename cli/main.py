@@ -10,6 +10,7 @@ from echo_theory import __version__
 from echo_theory.errors import EchoTheoryError
 
 from .compute import compute
+from .train import train
 
 # click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -46,6 +47,7 @@ def cli() -> None:
 
 
 cli.add_command(compute)
+cli.add_command(train)
 
 
 def main() -> None:

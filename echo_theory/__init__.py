@@ -6,15 +6,38 @@
 0.5192
 """
 
-from .errors import EchoTheoryError, LimitError, ParseError, ProcessError
+import importlib
+
+from .errors import (
+    DependencyError,
+    EchoTheoryError,
+    LimitError,
+    ParseError,
+    ProcessError,
+    SettingError,
+    TrainingError,
+)
 from .exact import MarginalCell, all_subsets
 from .process import MAX_RULES, EchoProcess
 from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
+from .settings import TrainSettings
 from .value import ExactValue
+
+# The RNN's names load NumPy, so they are imported on first use only (PEP 562): the exact
+# engine and its command stay free of NumPy's import time.
+_LAZY = {"train": "training", "train_seeds": "training", "TrainResult": "training"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MAX_RULES",
+    "DependencyError",
     "EchoProcess",
     "EchoTheoryError",
     "ExactValue",
@@ -23,13 +46,19 @@ __all__ = [
     "ParseError",
     "ProcessError",
     "Rule",
+    "SettingError",
     "SubsetEntropy",
     "SubsetTable",
+    "TrainResult",
+    "TrainSettings",
+    "TrainingError",
     "all_subsets",
     "format_lags",
     "parse_lags",
     "parse_rule",
     "parse_rules",
+    "train",
+    "train_seeds",
 ]
 
 __version__ = "0.1.0"
