@@ -134,7 +134,7 @@ class TrainResult:
                 f"lags <= {s.num_steps - 1}; {bound}",
             ],
         ]
-        lines.append(render.text_table(["", "learned", "nats", ""], rows, [False, False, True, False]))
+        lines.append(render.text_table(["", "learned", "nats", "note"], rows, [False, False, True, False]))
         effects = [
             [str(e.lag), f"{float(e.exact):+.4f}", "none" if e.measured is None else f"{e.measured:+.4f}"]
             for e in self.lag_effects
