@@ -55,7 +55,12 @@ class ProgressLine:
     help="Steps per window of truncated backprop.",
 )
 @click.option(
-    "--state-size", type=WholeNumber(1), default=_DEFAULTS.state_size, show_default=True, metavar="H"
+    "--state-size",
+    type=WholeNumber(1),
+    default=_DEFAULTS.state_size,
+    show_default=True,
+    metavar="H",
+    help="Units in the tanh state.",
 )
 @click.option(
     "--batch-size",
@@ -65,7 +70,14 @@ class ProgressLine:
     metavar="B",
     help="Rows the series is cut into, one per batch entry.",
 )
-@click.option("--epochs", type=WholeNumber(1), default=_DEFAULTS.epochs, show_default=True, metavar="E")
+@click.option(
+    "--epochs",
+    type=WholeNumber(1),
+    default=_DEFAULTS.epochs,
+    show_default=True,
+    metavar="E",
+    help="Passes, each over a fresh series.",
+)
 @click.option(
     "--series-length",
     type=WholeNumber(1),
@@ -75,7 +87,12 @@ class ProgressLine:
     help="Steps of the fresh series drawn for each epoch (and of the held-out one).",
 )
 @click.option(
-    "--learning-rate", type=PositiveNumber(), default=_DEFAULTS.learning_rate, show_default=True, metavar="LR"
+    "--learning-rate",
+    type=PositiveNumber(),
+    default=_DEFAULTS.learning_rate,
+    show_default=True,
+    metavar="LR",
+    help="Step size of the optimizer.",
 )
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=_DEFAULTS.optimizer, show_default=True)
 @click.option(
@@ -86,7 +103,14 @@ class ProgressLine:
     help="Scale each update's gradient down to global L2 norm G when it is larger.",
 )
 @click.option("--reset-state", is_flag=True, help="Zero the state at every window instead of carrying it.")
-@click.option("--seed", type=WholeNumber(0), default=_DEFAULTS.seed, show_default=True, metavar="S")
+@click.option(
+    "--seed",
+    type=WholeNumber(0),
+    default=_DEFAULTS.seed,
+    show_default=True,
+    metavar="S",
+    help="Seeds the weights, the training series and the held-out one.",
+)
 @click.option(
     "--plot",
     "plot_path",

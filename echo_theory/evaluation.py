@@ -25,14 +25,14 @@ _CHUNK_TARGETS = 64  # target positions per batch of the lag-effect recomputatio
 
 
 def arrange(series: np.ndarray, batch_size: int, num_steps: int) -> np.ndarray:
-    """Series (M, N) -> windows (W, T, M, B) as float64: B contiguous rows of N // B steps, each
-    cut into W = (N // B) // T windows; steps left over at the end of a row are dropped."""
+    """Series (M, N) -> windows (W, T, M, B), same dtype: B contiguous rows of N // B steps,
+    each cut into W = (N // B) // T windows; steps left over at the end of a row are dropped."""
     models, length = series.shape
     row = length // batch_size
     windows = row // num_steps
     rows = series[:, : batch_size * row].reshape(models, batch_size, row)[:, :, : windows * num_steps]
     rows = rows.reshape(models, batch_size, windows, num_steps)
-    return np.ascontiguousarray(rows.transpose(2, 3, 0, 1), dtype=np.float64)
+    return np.ascontiguousarray(rows.transpose(2, 3, 0, 1))
 
 
 def evaluate(

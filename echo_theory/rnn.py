@@ -178,8 +178,8 @@ class Unroll:
         self.hs = np.zeros((n, t + 1, m, h, b))  # hs[w, 0]: the state a window starts from
         self.a = np.empty((n, t, m, h, b))  # the input's part of each pre-activation
         self.z = np.empty((n, t, m, b))
-        self.dpre = np.empty((n, t, m, h, b))
-        self.dh_out = np.empty((n, t, m, h, b))
+        self.x, self.y = np.empty((n, t, m, b)), np.empty((n, t, m, b))  # the data, as floats
+        self.dpre = self.dh_out = None  # allocated by the first backward: evaluation needs none
         self.dh = np.empty((m, h, b))
         self.windows = 0
         self.caches: list[list] = [[None] * t for _ in range(n)]
@@ -198,15 +198,23 @@ class Unroll:
         return self.hs[: self.windows, : self.num_steps]
 
     def forward(
-        self, params: Parameters, x: np.ndarray, y: np.ndarray, h0: np.ndarray, reset_state: bool = False
+        self,
+        params: Parameters,
+        x_data: np.ndarray,
+        y_data: np.ndarray,
+        h0: np.ndarray,
+        reset_state: bool = False,
     ) -> np.ndarray:
-        """Run the windows in ``x``/``y`` (n, T, M, B) from state ``h0`` (M, H, B); returns
-        each window's mean loss, (n, M)."""
-        n, steps = x.shape[0], x.shape[1]
+        """Run the windows in ``x``/``y`` (n, T, M, B), 0/1 of any dtype, from state ``h0``
+        (M, H, B); returns each window's mean loss, (n, M)."""
+        n, steps = x_data.shape[0], x_data.shape[1]
         if steps != self.num_steps or n > self.shape[0]:
             raise ValueError(f"expected at most {self.shape[0]} windows of {self.num_steps} steps")
         self.windows = n
-        self.x = x
+        # Series are stored as uint8 (8 times smaller); each window is copied in as floats.
+        x, y = self.x[:n], self.y[:n]
+        np.copyto(x, x_data)
+        np.copyto(y, y_data)
         hs, a = self.hs[:n], self.a[:n]
         # W_xh onehot(x) + b_h = (W_xh[:, 0] + b_h) + (W_xh[:, 1] - W_xh[:, 0]) x, for all steps at once
         np.multiply((params.W_xh[..., 1] - params.W_xh[..., 0])[:, :, None], x[..., None, :], out=a)
@@ -231,6 +239,8 @@ class Unroll:
         the first window alone sends), and with ``input_gradient`` the gradient with respect to
         the one-hot inputs, (n, T, M, 2, B), else None."""
         n, steps = self.windows, self.num_steps
+        if self.dpre is None:
+            self.dpre, self.dh_out = np.empty(self.shape), np.empty(self.shape)
         dh_out = output_backward(self.output_cache, grads, self.dh_out[:n])
         dpre, dh = self.dpre[:n], self.dh
         W_hh_T = params.W_hh.transpose(0, 2, 1)
@@ -248,7 +258,7 @@ class Unroll:
         h_prev = self.hs[:n, :steps]
         np.matmul(dpre, h_prev.swapaxes(-1, -2)).sum(axis=(0, 1), out=grads.W_hh)
         grads.b_h[...] = dpre.sum(axis=(0, 1, 4))
-        grads.W_xh[..., 1] = np.matmul(dpre, self.x[..., None]).sum(axis=(0, 1))[..., 0]
+        grads.W_xh[..., 1] = np.matmul(dpre, self.x[:n, ..., None]).sum(axis=(0, 1))[..., 0]
         grads.W_xh[..., 0] = grads.b_h - grads.W_xh[..., 1]
         dx = None
         if input_gradient:

@@ -14,7 +14,7 @@ def test_arrange_cuts_rows_into_windows():
     windows = arrange(series.astype(np.uint8), batch, steps)
     row = length // batch
     assert windows.shape == (row // steps, steps, models, batch) == (2, 4, 2, 3)
-    assert windows.dtype == np.float64 and windows.flags.c_contiguous
+    assert windows.dtype == np.uint8 and windows.flags.c_contiguous
     for w, t, m, b in np.ndindex(windows.shape):
         assert windows[w, t, m, b] == series[m, b * row + w * steps + t]
 
