@@ -154,18 +154,26 @@ def time_torch(torch, settings: TrainSettings, x, y, dtype, repeats: int) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer windows and repeats, for a smoke run")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="PyTorch's intra-op threads (default 1: these matrices are tiny, and on a shared machine "
+        "its spinning worker threads can slow it down by orders of magnitude)",
+    )
     args = parser.parse_args()
     try:
         import torch
     except ImportError:
         raise SystemExit("the baseline needs PyTorch: pip install -e '.[bench]'") from None
+    torch.set_num_threads(args.torch_threads)
     repeats = 3 if args.quick else 7
     steps_per_row = 1_000 if args.quick else 5_000  # the post: 1,000,000 steps in 200 rows
     model_counts = (1, 4) if args.quick else (1, 4, 16)
 
     print(
         f"Machine: {machine()}; NumPy {np.__version__}, PyTorch {torch.__version__} "
-        f"({torch.get_num_threads()} threads)\n"
+        f"({torch.get_num_threads()} intra-op thread{'s' if torch.get_num_threads() != 1 else ''})\n"
     )
     print("## Training throughput, batch 200 (truncated windows per second, median)\n")
     print("| setting | windows | NumPy (echo-theory) | PyTorch float64 | PyTorch float32 | speed-up |")

@@ -6,7 +6,9 @@ This is the post's model: one-hot binary input, a tanh state of size H, a two-cl
 Only the time loop runs in Python; each step is vectorised over the batch.
 
 The layout is chosen for speed (``benchmarks/bench_train.py`` measures it against PyTorch):
-- the batch axis is last, so a step is one small H x H matrix times a wide H x B one;
+- the batch axis is last, so a step is one small matrix times a wide one, [W_hh | w_x | b]
+  times [h_{t-1}; x_t; 1] (H+2 rows by B): the input and the bias ride in the state's product,
+  as in the post's cell, which multiplies the concatenated [x_t, h_{t-1}] by one W;
 - M independent models sit side by side on a models axis, so the same code trains several
   seeds at once, each on its own data (M = 1 for a single run);
 - all parameters live in one flat float64 buffer of shape (M, P), with named views into it,
@@ -19,7 +21,7 @@ y = 0. ``logaddexp`` is that logsumexp, computed stably: a confident wrong answe
 large finite loss, never inf or nan, and a confident right one costs 0 (the 0 log 0 side).
 P(y=1) = sigmoid(d) = (1 + tanh(d/2)) / 2, which cannot overflow either.
 
-Shapes: x and y are (n, T, M, B) for n windows of T steps (0/1 floats); states are (M, H, B).
+Shapes: x and y are (n, T, M, B) for n windows of T steps (0/1, any dtype); states are (M, H, B).
 """
 
 from __future__ import annotations
@@ -91,28 +93,28 @@ def init_parameters(state_size: int, seeds: Sequence[int | np.random.SeedSequenc
 # --- one step of the recurrence ---------------------------------------------------------------
 
 
-def step_forward(W_hh: np.ndarray, a: np.ndarray, h_prev: np.ndarray, h_out: np.ndarray):
-    """h = tanh(a + W_hh h_prev), written into ``h_out``; returns (h, cache).
+def step_forward(W: np.ndarray, v: np.ndarray, h_out: np.ndarray, pre: np.ndarray):
+    """h = tanh(W v), written into ``h_out``; returns (h, cache).
 
-    ``a`` = W_xh onehot(x_t) + b_h is the input's part, computed for a whole window in one
-    operation by the caller. All arrays are (M, H, B) but W_hh, which is (M, H, H).
+    v = [h_prev; x_t; 1] stacks the previous state, the input and a constant, as the post's
+    cell concatenates them: W = [W_hh | W_xh[:, 1] - W_xh[:, 0] | W_xh[:, 0] + b_h] turns the
+    one-hot input and the bias into two more columns of one matrix product (x_t is 0 or 1).
+    W is (M, H, H+2), v (M, H+2, B), h_out and the scratch ``pre`` (M, H, B).
     """
-    np.matmul(W_hh, h_prev, out=h_out)
-    h_out += a
-    np.tanh(h_out, out=h_out)
-    return h_out, (h_prev, h_out)
+    np.matmul(W, v, out=pre)
+    np.tanh(pre, out=h_out)
+    return h_out, (v, h_out)
 
 
 def step_backward(W_hh_T: np.ndarray, dh: np.ndarray, cache, dpre_out: np.ndarray, dh_prev_out: np.ndarray):
     """Back through one step: returns (dpre, dh_prev), written into the given arrays.
 
     dpre = dh * (1 - h^2) is the gradient at the pre-activation, and dh_prev = W_hh^T dpre the
-    gradient sent to the previous state. The step's parameter gradients are outer products of
-    dpre with its inputs (dpre h_prev^T, dpre onehot(x)^T, dpre); the caller sums them over a
-    whole window in one matrix product each, rather than step by step. ``dh_prev_out`` may be
-    ``dh`` itself: dh is read before it is overwritten.
+    gradient sent to the previous state. The step's weight gradient is the outer product
+    dpre v^T; the caller sums it over a whole window in one matrix product, rather than step
+    by step. ``dh_prev_out`` may be ``dh`` itself: dh is read before it is overwritten.
     """
-    _, h = cache  # (h_prev, h): h_prev is the caller's, for the window's weight gradient
+    _, h = cache  # (v, h): v is the caller's, for the window's weight gradient
     np.multiply(h, h, out=dpre_out)
     np.subtract(1.0, dpre_out, out=dpre_out)
     dpre_out *= dh
@@ -175,10 +177,15 @@ class Unroll:
     def __init__(self, models: int, state_size: int, batch_size: int, num_steps: int, windows: int = 1):
         n, t, m, h, b = windows, num_steps, models, state_size, batch_size
         self.shape = (n, t, m, h, b)
-        self.hs = np.zeros((n, t + 1, m, h, b))  # hs[w, 0]: the state a window starts from
-        self.a = np.empty((n, t, m, h, b))  # the input's part of each pre-activation
+        # v[w, t] = [state before step t; x_t; 1] (see step_forward); v[w, T] holds the last state
+        self.v = np.zeros((n, t + 1, m, h + 2, b))
+        self.v[..., h + 1, :] = 1.0
+        self.hs = self.v[..., :h, :]  # the states, (n, T+1, M, H, B); hs[w, 0] starts window w
+        self.x = self.v[:, :t, :, h, :]  # the inputs, copied in as floats
+        self.y = np.empty((n, t, m, b))
+        self.W = np.empty((m, h, h + 2))
+        self.pre = np.empty((m, h, b))
         self.z = np.empty((n, t, m, b))
-        self.x, self.y = np.empty((n, t, m, b)), np.empty((n, t, m, b))  # the data, as floats
         self.dpre = self.dh_out = None  # allocated by the first backward: evaluation needs none
         self.dh = np.empty((m, h, b))
         self.windows = 0
@@ -215,11 +222,11 @@ class Unroll:
         x, y = self.x[:n], self.y[:n]
         np.copyto(x, x_data)
         np.copyto(y, y_data)
-        hs, a = self.hs[:n], self.a[:n]
-        # W_xh onehot(x) + b_h = (W_xh[:, 0] + b_h) + (W_xh[:, 1] - W_xh[:, 0]) x, for all steps at once
-        np.multiply((params.W_xh[..., 1] - params.W_xh[..., 0])[:, :, None], x[..., None, :], out=a)
-        a += (params.W_xh[..., 0] + params.b_h)[:, :, None]
-        W_hh = params.W_hh
+        hs, v, W, pre, h = self.hs[:n], self.v[:n], self.W, self.pre, self.shape[3]
+        # W_xh onehot(x) + b_h = (W_xh[:, 0] + b_h) + (W_xh[:, 1] - W_xh[:, 0]) x
+        W[:, :, :h] = params.W_hh
+        np.subtract(params.W_xh[..., 1], params.W_xh[..., 0], out=W[:, :, h])
+        np.add(params.W_xh[..., 0], params.b_h, out=W[:, :, h + 1])
         for w in range(n):
             if w == 0:
                 hs[0, 0] = h0
@@ -229,7 +236,7 @@ class Unroll:
                 hs[w, 0] = hs[w - 1, steps]
             caches = self.caches[w]
             for t in range(steps):
-                _, caches[t] = step_forward(W_hh, a[w, t], hs[w, t], hs[w, t + 1])
+                _, caches[t] = step_forward(W, v[w, t], hs[w, t + 1], pre)
         loss, self.output_cache = output_forward(params.W_hy, params.b_y, hs[:, 1:], y, self.z[:n])
         return loss
 
@@ -254,12 +261,14 @@ class Unroll:
                     dh += dh_out[w, t - 1]
             if w == 0:
                 dh0 = dh.copy()
-        # The steps' parameter gradients, summed over every step and row in one product each.
-        h_prev = self.hs[:n, :steps]
-        np.matmul(dpre, h_prev.swapaxes(-1, -2)).sum(axis=(0, 1), out=grads.W_hh)
-        grads.b_h[...] = dpre.sum(axis=(0, 1, 4))
-        grads.W_xh[..., 1] = np.matmul(dpre, self.x[:n, ..., None]).sum(axis=(0, 1))[..., 0]
-        grads.W_xh[..., 0] = grads.b_h - grads.W_xh[..., 1]
+        # The steps' weight gradients dpre v^T, summed over every step and row in one product,
+        # then mapped back from W's three blocks to W_hh, W_xh and b_h.
+        h = self.shape[3]
+        dW = np.matmul(dpre, self.v[:n, :steps].swapaxes(-1, -2)).sum(axis=(0, 1))
+        grads.W_hh[...] = dW[:, :, :h]
+        grads.W_xh[..., 1] = dW[:, :, h]
+        grads.b_h[...] = dW[:, :, h + 1]
+        grads.W_xh[..., 0] = dW[:, :, h + 1] - dW[:, :, h]
         dx = None
         if input_gradient:
             dx = np.matmul(params.W_xh.transpose(0, 2, 1), dpre)  # (n, T, M, 2, B)
