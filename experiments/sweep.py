@@ -132,7 +132,12 @@ def plot(rows: list[dict], path: Path, settings_line: str) -> None:
             )
         optimum = [PROCESS.window_cross_entropy([3, 8], t).value for t in fine]
         axes.plot(
-            fine, optimum, color="0.2", linewidth=1, drawstyle="steps-post", label="exact window optimum"
+            fine,
+            optimum,
+            ".-",
+            color="0.2",
+            linewidth=1,
+            label="exact window optimum (the reset state's bound)",
         )
         for reset_state, marker, colour in ((False, "o", "C0"), (True, "^", "C3")):
             chosen = [r for r in rows if r["state_size"] == state_size and r["reset_state"] == reset_state]
