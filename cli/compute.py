@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import build_process, process_options, units_option
+from .options import WholeNumber, build_process, process_options, units_option
 from .output import emit, to_json
 
 
@@ -18,21 +18,32 @@ from .output import emit, to_json
 )
 @units_option
 @click.option(
+    "--window",
+    type=WholeNumber(1),
+    metavar="T",
+    help="Also the best mean loss over a window of T steps from a reset state, for each subset.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
     default="table",
     show_default=True,
 )
-def compute(rules, base, p_x, clip, learned, units, fmt) -> None:
+def compute(rules, base, p_x, clip, learned, units, window, fmt) -> None:
     """Exact cross entropy of the best model that has learned each subset of the rules.
+
+    With --window T, each subset also gets the best mean loss over a window of T steps that
+    starts from a reset state, where position k can use only the lags <= k (truncated backprop
+    with the state reset at every window).
 
     \b
     echo-theory compute --rule 3:+0.5 --rule 8:-0.25
     echo-theory compute --rule 3:a --rule 8:-b --learned 3
+    echo-theory compute --rule 3:+0.5 --rule 8:-0.25 --window 5
     """
     process = build_process(rules, base, p_x, clip)
-    table = process.subset_table(list(learned) if learned else None, units)
+    table = process.subset_table(list(learned) if learned else None, units, window)
     if fmt == "json":
         text = to_json(table.to_dict())
     else:

@@ -13,6 +13,7 @@ from .compute import compute
 from .derive import derive
 from .estimate import estimate
 from .simulate import simulate
+from .train import train
 
 # click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -52,6 +53,7 @@ cli.add_command(compute)
 cli.add_command(simulate)
 cli.add_command(estimate)
 cli.add_command(derive)
+cli.add_command(train)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import click
@@ -33,6 +34,42 @@ def process_options(command: Callable) -> Callable:
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
+
+
+class WholeNumber(click.ParamType):
+    """An integer >= ``minimum``; one message for text that is not one and for one too small."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip(), 10)
+            except ValueError:
+                number = None
+        if number is None or number < self.minimum:
+            self.fail(f"{value!r} is not an integer >= {self.minimum}", param, ctx)
+        return number
+
+
+class PositiveNumber(click.ParamType):
+    """A finite float > 0 (learning rates, norms)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} is not a number > 0", param, ctx)
+        return number
 
 
 def units_option(command: Callable) -> Callable:

@@ -6,15 +6,27 @@
 0.5192
 """
 
+import importlib
+
 from .derivation import Derivation, derive
-from .errors import EchoTheoryError, LimitError, ParseError, ProcessError
+from .errors import (
+    DependencyError,
+    EchoTheoryError,
+    LimitError,
+    ParseError,
+    ProcessError,
+    SettingError,
+    TrainingError,
+)
 from .exact import MarginalCell, MarginalSum, MarginalTerm, all_subsets
 from .process import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess
 from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
+from .settings import TrainSettings
 from .value import ExactValue
 
-# The simulation side needs numpy; it loads on first use, so the exact engine starts fast.
+# The simulation and the RNN need NumPy, so their names load on first use (PEP 562): the
+# exact engine and its command stay free of NumPy's import time.
 _LAZY = {
     "CountTable": "estimate",
     "EntropyEstimate": "estimate",
@@ -28,13 +40,14 @@ _LAZY = {
     "load_series": "series",
     "SimulationTable": "simulation",
     "simulate": "simulation",
+    "TrainResult": "training",
+    "train": "training",
+    "train_seeds": "training",
 }
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -43,6 +56,7 @@ __all__ = [
     "MAX_RULES",
     "MAX_SYMBOLIC_RULES",
     "CountTable",
+    "DependencyError",
     "Derivation",
     "EchoProcess",
     "EchoTheoryError",
@@ -56,9 +70,13 @@ __all__ = [
     "ParseError",
     "ProcessError",
     "Rule",
+    "SettingError",
     "SimulationTable",
     "SubsetEntropy",
     "SubsetTable",
+    "TrainResult",
+    "TrainSettings",
+    "TrainingError",
     "all_subsets",
     "count_table",
     "derive",
@@ -73,6 +91,8 @@ __all__ = [
     "parse_rules",
     "sample_series",
     "simulate",
+    "train",
+    "train_seeds",
 ]
 
 __version__ = "0.1.0"

@@ -17,3 +17,15 @@ class ProcessError(EchoTheoryError):
 
 class LimitError(EchoTheoryError):
     """A request beyond what the engine can do in reasonable time or memory."""
+
+
+class SettingError(EchoTheoryError):
+    """A setting outside its range: a window shorter than one step, a learning rate <= 0, ..."""
+
+
+class TrainingError(EchoTheoryError):
+    """A training run that cannot go on: its loss or parameters stopped being finite numbers."""
+
+
+class DependencyError(EchoTheoryError):
+    """An optional extra (such as matplotlib for plots) that is not installed."""

@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 from .entropy import Probability, Term, entropy_form
+from .errors import SettingError
 from .logform import LogForm, factorize
 from .value import ExactValue, check_units
 
@@ -224,6 +225,66 @@ def information(process: EchoProcess, learned: Sequence[int], units: str = "nats
     )
 
 
+def check_window(window: int) -> int:
+    """A window length: an integer >= 1."""
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise SettingError(f"window: {window!r} is not an integer >= 1")
+    return window
+
+
+def window_parts(learned: Sequence[int], window: int) -> list[tuple[tuple[int, ...], int]]:
+    """How many positions of a window see each prefix of the learned lags.
+
+    From a reset state, position k (0-based) of a window has seen only x[t-k] ... x[t], so it
+    can use the lags L <= k: positions k < L1 see nothing, L1 <= k < L2 see (L1,), and so on.
+    Returns (visible subset, count) pairs with counts summing to ``window``, zero counts left out.
+
+    >>> window_parts((3, 8), 10)
+    [((), 3), ((3,), 5), ((3, 8), 2)]
+    """
+    check_window(window)
+    learned = tuple(sorted(learned))
+    starts = [0, *learned, None]  # the visible subset grows by one lag at each learned lag
+    parts = []
+    for i in range(len(learned) + 1):
+        begin = min(starts[i], window)
+        end = window if starts[i + 1] is None else min(starts[i + 1], window)
+        if end > begin:
+            parts.append((learned[:i], end - begin))
+    return parts
+
+
+def _mean_form(parts: Sequence[tuple[Fraction, _Table]], forms: Sequence, p_x: Fraction):
+    """sum of weight * H over tables: a LogForm when all are numbers, else the joined entropy sums."""
+    if all(isinstance(form, LogForm) for form in forms):
+        return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
+    return entropy_form([(weight * w, p) for weight, table in parts for w, p in _terms(table, p_x)])
+
+
+def window_cross_entropy(
+    process: EchoProcess, learned: Sequence[int], window: int, units: str = "nats"
+) -> ExactValue:
+    """(1/T) sum_{k=0}^{T-1} H(Y | X_{S, lags <= k}): the best mean loss over a window of T
+    steps from a reset state, for a model that has learned the lags in S."""
+    check_units(units)
+    parts = window_parts(learned, window)
+    tables = [(Fraction(count, window), _marginal_table(process, subset)) for subset, count in parts]
+    forms = [_form(table, process.p_x) for _, table in tables]
+    return ExactValue(_mean_form(tables, forms, process.p_x), units)
+
+
+def lag_effect(process: EchoProcess, lag: int) -> Probability:
+    """E over the other inputs of P(y=1 | x_L=1, rest) - P(y=1 | x_L=0, rest), on the clipped table.
+
+    The inputs are independent, so the average over the rest is the marginal P(y=1 | x_L):
+    the effect is P(y=1 | x_L=1) - P(y=1 | x_L=0). Without clipping it is the rule's shift.
+    """
+    bit = 1 << process.lags.index(lag)
+    table = _marginal_table(process, (lag,))
+    difference = table.numerators[bit] - table.numerators[0]
+    return _probability(_integer(difference), table.denominator)
+
+
 def _gain(nothing: _Table, learned: _Table, p_x: Fraction):
     h_nothing, h_learned = _form(nothing, p_x), _form(learned, p_x)
     if isinstance(h_nothing, LogForm) and isinstance(h_learned, LogForm):
@@ -241,12 +302,15 @@ def _walk(table: _Table, mask: int, start: int, n: int, p_x: Fraction) -> Iterat
 
 
 def subset_table(
-    process: EchoProcess, chosen: list[tuple[int, ...]] | None, units: str = "nats"
+    process: EchoProcess, chosen: list[tuple[int, ...]] | None, units: str = "nats", window: int | None = None
 ) -> SubsetTable:
-    """Rows of H(Y | X_S) and I(Y; X_S) for the chosen subsets, or for every subset."""
+    """Rows of H(Y | X_S) and I(Y; X_S) for the chosen subsets, or for every subset; with a
+    window T, also each subset's best mean loss over a window of T steps from a reset state."""
     from .results import SubsetEntropy, SubsetTable
 
     check_units(units)
+    if window is not None:
+        check_window(window)
     lags, p_x = process.lags, process.p_x
     if chosen is None:
         subsets = all_subsets(lags)
@@ -257,8 +321,11 @@ def subset_table(
         }
     else:
         subsets = list(chosen)
-        tables = {s: _marginal_table(process, s) for s in {*subsets, ()}}
-    forms = {s: _form(tables[s], p_x) for s in {*subsets, ()}}
+        needed = {*subsets, ()}
+        if window is not None:  # the prefixes a window position sees, for the window optima
+            needed |= {part for s in subsets for part, _ in window_parts(s, window)}
+        tables = {s: _marginal_table(process, s) for s in needed}
+    forms = {s: _form(table, p_x) for s, table in tables.items()}
     rows = []
     for subset in subsets:
         h, h_nothing = forms[subset], forms[()]
@@ -266,5 +333,12 @@ def subset_table(
             gain = h_nothing - h
         else:
             gain = _gain(tables[()], tables[subset], p_x)
-        rows.append(SubsetEntropy(subset, ExactValue(h, units), ExactValue(gain, units)))
-    return SubsetTable(process, units, tuple(rows))
+        windowed = None
+        if window is not None:
+            parts = [(Fraction(count, window), part) for part, count in window_parts(subset, window)]
+            form = _mean_form(
+                [(weight, tables[part]) for weight, part in parts], [forms[part] for _, part in parts], p_x
+            )
+            windowed = ExactValue(form, units)
+        rows.append(SubsetEntropy(subset, ExactValue(h, units), ExactValue(gain, units), windowed))
+    return SubsetTable(process, units, tuple(rows), window)

@@ -216,16 +216,46 @@ class EchoProcess:
 
         return information(self, self.learned_lags(learned), units)
 
+    def window_cross_entropy(
+        self, learned: Iterable[int] | str = (), window: int = 1, units: str = "nats"
+    ) -> ExactValue:
+        """The best mean loss over a window of ``window`` steps from a reset state, for a model
+        that has learned S: (1/T) sum_{k=0}^{T-1} H(Y | X_{S, lags <= k}). Position k of the
+        window has seen only the last k inputs, so it can use only the lags L <= k.
+
+        >>> EchoProcess(["3:+0.5", "8:-0.25"]).window_cross_entropy([3], window=5).text
+        '3*log(2) - 3/10*log(3) - 1/2*log(5) - 7/40*log(7)'
+        """
+        from .exact import window_cross_entropy
+
+        return window_cross_entropy(self, self.learned_lags(learned), window, units)
+
+    def lag_effect(self, lag: int) -> Probability:
+        """The exact average effect of x[t-lag] on P(y=1): E over the other inputs of
+        P(y=1 | x_L=1, rest) - P(y=1 | x_L=0, rest), on the clipped table.
+
+        >>> EchoProcess(["0:+0.75", "2:+0.75"], base="0.1", clip=True).lag_effect(2)
+        Fraction(9, 20)
+        """
+        from .exact import lag_effect
+
+        (lag,) = self.learned_lags([lag])
+        return lag_effect(self, lag)
+
     def subset_table(
-        self, learned: Iterable[Iterable[int] | str] | None = None, units: str = "nats"
+        self,
+        learned: Iterable[Iterable[int] | str] | None = None,
+        units: str = "nats",
+        window: int | None = None,
     ) -> SubsetTable:
-        """One row per learned subset (every subset when ``learned`` is None)."""
+        """One row per learned subset (every subset when ``learned`` is None); with ``window``,
+        each row also holds the subset's best mean loss over a window of that many steps."""
         from .exact import subset_table
 
         chosen = None
         if learned is not None:
             chosen = list(dict.fromkeys(self.learned_lags(subset) for subset in learned))
-        return subset_table(self, chosen, units)
+        return subset_table(self, chosen, units, window)
 
     def derive(
         self,

@@ -199,3 +199,185 @@ def test_python_dash_m(tmp_path):
         json.loads(result.stdout)["rows"][0]["cross_entropy"]
         == EchoProcess(["3:+0.5", "8:-0.25"]).cross_entropy([3]).value
     )
+
+
+def test_compute_window_json():
+    result = run("compute", *SEED, "--window", "9", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["window"] == 9
+    process = EchoProcess(["3:+0.5", "8:-0.25"])
+    for row in data["rows"]:
+        # the existing keys keep their meaning; the window optimum comes beside them
+        assert set(row) == {
+            "learned",
+            "cross_entropy",
+            "exact",
+            "information",
+            "window_cross_entropy",
+            "window_exact",
+        }
+        assert row["cross_entropy"] == process.cross_entropy(row["learned"]).value
+        window = process.window_cross_entropy(row["learned"], 9)
+        assert (row["window_cross_entropy"], row["window_exact"]) == (window.value, window.text)
+
+
+def test_compute_window_table_and_csv():
+    lines = run("compute", *SEED, "--window", "4").output.splitlines()
+    assert lines[2].split("  ")[:4] == [
+        "learned",
+        "cross entropy (nats)",
+        "information (nats)",
+        "window T=4 (nats)",
+    ]
+    rows = list(csv.DictReader(io.StringIO(run("compute", *SEED, "--window", "4", "--format", "csv").output)))
+    value = EchoProcess(["3:+0.5", "8:-0.25"]).window_cross_entropy([3, 8], 4).value
+    assert float(rows[3]["window_cross_entropy"]) == value
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "2.5", "five"])
+def test_compute_window_must_be_a_whole_number(text):
+    result = run("compute", *SEED, "--window", text)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: Invalid value for '--window': '{text}' is not an integer >= 1\n"
+
+
+# --- echo-theory train ---------------------------------------------------------------------------
+
+SMALL = ["--series-length", "20000", "--batch-size", "20"]
+
+
+def test_train_json_shape():
+    result = run("train", *SEED, *SMALL, "--seed", "3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    data = json.loads(result.output)
+    assert list(data) == [
+        "process",
+        "settings",
+        "final_loss",
+        "nearest",
+        "truncation_bound",
+        "lag_effects",
+        "history",
+    ]
+    assert data["process"] == EchoProcess(["3:+0.5", "8:-0.25"]).to_dict()
+    assert data["settings"] == {
+        "num_steps": 5,
+        "state_size": 4,
+        "batch_size": 20,
+        "epochs": 1,
+        "series_length": 20000,
+        "learning_rate": 0.1,
+        "optimizer": "adagrad",
+        "reset_state": False,
+        "clip_norm": None,
+        "seed": 3,
+    }
+    assert isinstance(data["final_loss"], float)
+    assert set(data["nearest"]) == {"learned", "cross_entropy"}
+    assert data["truncation_bound"] == {"learned": [3], "cross_entropy": 0.5191666997072094, "exact": False}
+    assert [set(e) for e in data["lag_effects"]] == [{"lag", "exact", "measured"}] * 2
+    assert [list(point) for point in data["history"]] == [["epoch", "window", "train_loss"]] * 2
+    assert [(point["epoch"], point["window"]) for point in data["history"]] == [(1, 100), (1, 200)]
+
+
+def test_train_options_reach_the_settings():
+    args = ["--num-steps", "4", "--state-size", "6", "--epochs", "2", "--learning-rate", "0.01"]
+    args += ["--optimizer", "adam", "--reset-state", "--clip-norm", "5", "--quiet", "--format", "json"]
+    data = json.loads(run("train", *SEED, *SMALL, *args).output)
+    settings = data["settings"]
+    assert (settings["num_steps"], settings["state_size"], settings["epochs"]) == (4, 6, 2)
+    assert (settings["optimizer"], settings["learning_rate"], settings["clip_norm"]) == ("adam", 0.01, 5.0)
+    assert settings["reset_state"] is True and data["truncation_bound"]["exact"] is True
+    process = EchoProcess(["3:+0.5", "8:-0.25"])
+    assert data["truncation_bound"]["cross_entropy"] == process.window_cross_entropy([3], 4).value
+    assert data["lag_effects"][1]["measured"] is None
+
+
+def test_train_table():
+    result = run("train", *SEED, *SMALL)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == EchoProcess(["3:+0.5", "8:-0.25"]).describe()
+    assert lines[1].startswith("RNN: state 4, windows of 5 steps, state carried across windows; batch 20")
+    assert lines[5].startswith("held-out loss")
+
+
+def test_train_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "curve.png"
+    result = run("train", *SEED, *SMALL, "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_train_plot_without_matplotlib_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    result = run("train", *SEED, "--plot", str(tmp_path / "curve.png"))  # fails before training
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "Error: --plot needs matplotlib, an optional extra: pip install 'echo-theory[plot]'\n"
+    )
+    assert not (tmp_path / "curve.png").exists()
+
+
+TRAIN_BAD_INPUT = [
+    (["--num-steps", "0"], "Error: Invalid value for '--num-steps': '0' is not an integer >= 1"),
+    (["--state-size", "x"], "Error: Invalid value for '--state-size': 'x' is not an integer >= 1"),
+    (["--seed", "-1"], "Error: Invalid value for '--seed': '-1' is not an integer >= 0"),
+    (["--learning-rate", "0"], "Error: Invalid value for '--learning-rate': '0' is not a number > 0"),
+    (["--learning-rate", "inf"], "Error: Invalid value for '--learning-rate': 'inf' is not a number > 0"),
+    (["--clip-norm", "-1"], "Error: Invalid value for '--clip-norm': '-1' is not a number > 0"),
+    (
+        ["--optimizer", "rmsprop"],
+        "Error: Invalid value for '--optimizer': 'rmsprop' is not one of 'adagrad', 'sgd', 'adam'.",
+    ),
+    (
+        ["--series-length", "999"],
+        "Error: --series-length 999 in 200 rows gives 4 steps per row, "
+        "fewer than one window of --num-steps 5",
+    ),
+    (
+        ["--series-length", "1600"],
+        "Error: rule lag 8 is not shorter than a row of the series "
+        "(8 steps: --series-length 1600 in 200 rows)",
+    ),
+    (["--state-size", "5000"], "Error: --state-size 5000 is above the limit of 1024"),
+    (["--plot", "/no/such/dir/curve.png"], "Error: --plot: the directory '/no/such/dir' does not exist"),
+    (
+        ["--series-length", "20000", "--optimizer", "sgd", "--learning-rate", "1e308"],
+        "Error: training diverged at epoch 1, window 2: the loss (inf) stopped being finite; "
+        "try a smaller --learning-rate than 1e+308, or --clip-norm 1",
+    ),
+]
+
+
+@pytest.mark.parametrize("args, line", TRAIN_BAD_INPUT)
+def test_train_bad_input_is_one_line_and_exit_2(args, line):
+    result = run("train", *SEED, *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == line + "\n"
+
+
+def test_train_symbolic_process():
+    result = run("train", "--rule", "3:a")
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "Error: training samples the process, so its shifts must be numbers (symbols: a)\n"
+    )
+
+
+def test_progress_line(capsys):
+    from echo_theory.cli.train import ProgressLine
+
+    progress = ProgressLine(epochs=2)
+    progress(1, 100, 1000, 0.61234)
+    progress(1, 1000, 1000, 0.52)  # the last window of an epoch is always drawn
+    progress.close()
+    err = capsys.readouterr().err
+    assert err.startswith("\repoch 1/2 [##......................] window 100/1000  loss 0.6123")
+    assert "\repoch 1/2 [########################] window 1000/1000  loss 0.5200" in err
+    assert err.endswith("\r")  # the line is cleared before the result is printed

@@ -8,7 +8,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from echo_theory import EchoProcess, ProcessError, all_subsets
@@ -295,3 +295,148 @@ def test_marginal_sums_with_symbols():
         for s in process.marginal_sums(learned):
             total = sum(sympy.Rational(t.weight) * t.probability for t in s.terms)
             assert sympy.expand(total - s.cell.probability) == 0
+
+
+# --- window optima and lag effects -------------------------------------------------------------
+
+
+def brute_force_window(shifts, base, p_x, clip, learned, window):
+    """The best mean loss over a window from a reset state, by enumerating every input sequence
+    of the history and the window: at window position k the model has seen x_0 ... x_k only, so
+    a learned lag L is visible when k - L >= 0. Independent of the engine and its lags <= k rule."""
+    lags = sorted(shifts)
+    depth = max(lags, default=0)
+    total = 0.0
+    for k in range(window):
+        groups = defaultdict(lambda: [0.0, 0.0])
+        for seq in itertools.product((0, 1), repeat=depth + window):
+            x = dict(enumerate(seq, start=-depth))  # x[position], positions -depth .. window-1
+            weight = math.prod(float(p_x) if b else 1 - float(p_x) for b in seq)
+            p = float(base) + sum(float(shifts[lag]) for lag in lags if x[k - lag])
+            if clip:
+                p = min(max(p, 0.0), 1.0)
+            key = tuple(x[k - lag] for lag in learned if k - lag >= 0)
+            groups[key][0] += weight
+            groups[key][1] += weight * p
+        for weight, joint in groups.values():
+            if weight > 0:
+                q = joint / weight
+                total -= weight * sum(v * math.log(v) for v in (q, 1 - q) if v > 0)
+    return total / window
+
+
+@st.composite
+def small_windows(draw):
+    lags = draw(st.lists(st.integers(0, 4), min_size=0, max_size=3, unique=True))
+    shifts = {lag: draw(shift_values) for lag in lags}
+    spec = (shifts, draw(probabilities), draw(probabilities), draw(st.booleans()))
+    learned = tuple(sorted(draw(st.sets(st.sampled_from(lags)) if lags else st.just(set()))))
+    return spec, learned, draw(st.integers(1, 6))
+
+
+@given(small_windows())
+def test_window_optimum_matches_brute_force(case):
+    spec, learned, window = case
+    assume(_valid(spec))
+    value = build(*spec).window_cross_entropy(learned, window).value
+    assert abs(value - brute_force_window(*spec, learned, window)) < 1e-12
+
+
+def test_window_optimum_seed_values():
+    """The seed task with both rules learned, at the windows the issue quotes."""
+    process = EchoProcess(SEED)
+    h = {learned: process.cross_entropy(learned).value for learned in SEED_VALUES}
+    for window, expected in [
+        (1, h[()]),
+        (3, h[()]),
+        (4, (4 - 1) / 4 * h[()] + 1 / 4 * h[(3,)]),  # position 3 sees lag 3
+        (8, 3 / 8 * h[()] + 5 / 8 * h[(3,)]),
+        (9, 3 / 9 * h[()] + 5 / 9 * h[(3,)] + 1 / 9 * h[(3, 8)]),
+    ]:
+        assert process.window_cross_entropy([3, 8], window).value == pytest.approx(expected, abs=1e-15)
+    assert round(process.window_cross_entropy([3, 8], 4).value, 4) == 0.6260
+    assert round(process.window_cross_entropy([3, 8], 9).value, 4) == 0.5594
+
+
+def test_window_optimum_is_exact_and_tends_to_the_plain_value():
+    process = EchoProcess(SEED)
+    value = process.window_cross_entropy([3, 8], 9)
+    # (3 h(none) + 5 h(3) + h(3, 8)) / 9, in the canonical form
+    forms = [process.cross_entropy(s).form for s in [(), (3,), (3, 8)]]
+    assert value.form == LogForm.combine(zip([F(3, 9), F(5, 9), F(1, 9)], forms, strict=True))
+    long = process.window_cross_entropy([3, 8], 10**9).value
+    assert abs(long - process.cross_entropy([3, 8]).value) < 1e-8
+    assert process.window_cross_entropy([3, 8], 9, units="bits").value == pytest.approx(
+        value.value / math.log(2), rel=1e-15
+    )
+
+
+def test_window_parts():
+    from echo_theory.exact import window_parts
+
+    assert window_parts((3, 8), 10) == [((), 3), ((3,), 5), ((3, 8), 2)]
+    assert window_parts((3, 8), 2) == [((), 2)]
+    assert window_parts((0, 2), 3) == [((0,), 2), ((0, 2), 1)]
+    assert window_parts((), 7) == [((), 7)]
+
+
+@pytest.mark.parametrize("window", [0, -1, 1.5, True, "5"])
+def test_window_must_be_a_whole_number(window):
+    from echo_theory.errors import SettingError
+
+    with pytest.raises(SettingError, match=r"^window: .* is not an integer >= 1$"):
+        EchoProcess(SEED).window_cross_entropy([3], window)
+
+
+@given(valid_processes(), st.integers(1, 40))
+def test_window_table_matches_single_values(spec, window):
+    process = build(*spec)
+    table = process.subset_table(window=window)
+    assert table.window == window
+    for row in table.rows:
+        assert row.window_cross_entropy == process.window_cross_entropy(row.learned, window)
+        # a window can only hide lags: its optimum is never below H(Y | X_S)
+        assert row.window_cross_entropy.value >= row.cross_entropy.value
+    chosen = process.subset_table([row.learned for row in table.rows[::-1]], window=window)
+    assert [row.window_cross_entropy for row in chosen.rows] == [
+        r.window_cross_entropy for r in table.rows[::-1]
+    ]
+
+
+def test_window_symbolic_substitutes_to_numbers():
+    symbolic = EchoProcess(["3:a", "8:-b"])
+    a, b = sorted(symbolic.symbols, key=lambda s: s.name)
+    value = symbolic.window_cross_entropy([3, 8], 9)
+    assert value.value is None
+    numeric = value.form.subs({a: sympy.Rational(1, 2), b: sympy.Rational(1, 4)})
+    assert numeric == EchoProcess(SEED).window_cross_entropy([3, 8], 9).form
+
+
+def brute_force_effect(shifts, base, p_x, clip, lag):
+    """E over the other inputs of P(y=1 | x_L=1, rest) - P(y=1 | x_L=0, rest), in fractions."""
+    others = [other for other in sorted(shifts) if other != lag]
+    total = F(0)
+    for bits in itertools.product((0, 1), repeat=len(others)):
+        weight = math.prod((p_x if b else 1 - p_x for b in bits), start=F(1))
+        p = {}
+        for on in (0, 1):
+            value = base + on * shifts[lag] + sum(shifts[o] for o, b in zip(others, bits, strict=True) if b)
+            p[on] = min(max(value, F(0)), F(1)) if clip else value
+        total += weight * (p[1] - p[0])
+    return total
+
+
+@given(valid_processes().filter(lambda spec: spec[0]))
+def test_lag_effect_matches_brute_force(spec):
+    process = build(*spec)
+    for lag in process.lags:
+        assert process.lag_effect(lag) == brute_force_effect(*spec, lag)
+
+
+def test_lag_effect_is_the_shift_without_clipping():
+    process = EchoProcess(SEED)
+    assert (process.lag_effect(3), process.lag_effect(8)) == (F(1, 2), F(-1, 4))
+    clipped = EchoProcess(["3:+0.5", "5:+0.5"], clip=True)
+    assert clipped.lag_effect(3) == F(1, 2) * F(1, 2) + F(1, 2) * F(0)  # saturated when x5 = 1
+    with pytest.raises(ProcessError, match="learned lag 4 has no rule"):
+        process.lag_effect(4)

@@ -57,3 +57,37 @@ def test_text_table_right_aligns_numbers_under_their_header():
     for line in lines[2:]:
         assert line[end - 1].isdigit() and line[end] == " "
         assert line[end - 12 : end] == line[end - 12 : end].strip().rjust(12)
+
+
+def test_window_rows_frame_and_dict():
+    table = EchoProcess(SEED).subset_table(window=5)
+    frame = table.to_frame()
+    assert list(frame.columns) == [
+        "learned",
+        "cross_entropy",
+        "exact",
+        "information",
+        "window_cross_entropy",
+        "window_exact",
+    ]
+    assert frame.attrs["window"] == 5
+    assert frame.loc[1, "window_cross_entropy"] == EchoProcess(SEED).window_cross_entropy([3], 5).value
+    data = table.to_dict()
+    assert list(data) == ["process", "units", "window", "rows"]
+    assert data["rows"][1]["window_exact"] == EchoProcess(SEED).window_cross_entropy([3], 5).text
+    # without a window, nothing changes
+    plain = EchoProcess(SEED).subset_table()
+    assert "window" not in plain.to_dict() and "window_cross_entropy" not in plain.to_frame()
+
+
+def test_window_column_in_every_format():
+    table = EchoProcess(SEED).subset_table(window=9)
+    expected = f"{EchoProcess(SEED).window_cross_entropy([3, 8], 9).value:.10f}"
+    text = table.to_text().splitlines()
+    assert "window T=9 (nats)" in text[2]
+    assert text[-1].split()[3] == expected
+    assert "| window T=9 (nats) |" in table.to_markdown()
+    assert table.to_latex().startswith(r"\begin{tabular}{lrrrl}")
+    assert table.to_csv().splitlines()[0] == (
+        "learned,cross_entropy,information,window_cross_entropy,exact,window_exact"
+    )

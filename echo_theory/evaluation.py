@@ -1,0 +1,110 @@
+"""What a trained RNN does on a fresh held-out series: its loss, and the lags it uses.
+
+Both run under the training's state protocol: the state carried along each row of the batch,
+or zeroed at the start of every window (``reset_state``).
+
+Lag effects: for a rule lag L, the average change in the model's P(y_t = 1) when x[t-L] flips
+from 0 to 1, the rest of the series as it is. Only targets whose x[t-L] reaches y_t through
+the model count: t >= L within its row with a carried state, and t - L inside the same window
+with a reset one (a lag >= T then has no targets, and its effect is None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .rnn import Parameters, Unroll, probability, step_states
+
+# Lag effects are measured on at least about this many (position, row) targets per lag, in
+# blocks spread evenly over the series: a standard error near 1e-3 at a bounded cost.
+EFFECT_TARGETS = 100_000
+_BLOCK_STEPS = 256  # steps per block of the held-out pass
+_CHUNK_TARGETS = 64  # target positions per batch of the lag-effect recomputation
+
+
+def arrange(series: np.ndarray, batch_size: int, num_steps: int) -> np.ndarray:
+    """Series (M, N) -> windows (W, T, M, B), same dtype: B contiguous rows of N // B steps,
+    each cut into W = (N // B) // T windows; steps left over at the end of a row are dropped."""
+    models, length = series.shape
+    row = length // batch_size
+    windows = row // num_steps
+    rows = series[:, : batch_size * row].reshape(models, batch_size, row)[:, :, : windows * num_steps]
+    rows = rows.reshape(models, batch_size, windows, num_steps)
+    return np.ascontiguousarray(rows.transpose(2, 3, 0, 1))
+
+
+def evaluate(
+    params: Parameters,
+    x: np.ndarray,
+    y: np.ndarray,
+    num_steps: int,
+    reset_state: bool,
+    lags: Sequence[int] = (),
+) -> tuple[np.ndarray, dict[int, np.ndarray | None]]:
+    """Held-out mean cross entropy per model, (M,), and each lag's mean effect per model.
+
+    ``x`` and ``y`` are arranged windows (W, T, M, B), see ``arrange``.
+    """
+    windows, steps, models, batch = x.shape
+    depth = max(lags, default=0)
+    # A block holds at least ``depth`` steps, so the targets of a block reach back at most
+    # into the block before it, whose last ``depth`` states are kept as a tail.
+    per_block = max(1, -(-max(_BLOCK_STEPS, depth) // steps))
+    unroll = Unroll(models, params.state_size, batch, steps, per_block)
+    state = np.zeros((models, params.state_size, batch))
+    blocks = -(-windows // per_block)
+    stride = max(1, -(-windows * steps * batch // EFFECT_TARGETS))  # measure every stride-th block
+    tail_states = tail_x = None
+    total = np.zeros(models)
+    sums = {lag: np.zeros(models) for lag in lags}
+    counts = dict.fromkeys(lags, 0)
+    for block in range(blocks):
+        first = block * per_block
+        xb, yb = x[first : first + per_block], y[first : first + per_block]
+        total += unroll.forward(params, xb, yb, state, reset_state).sum(axis=0)
+        if not reset_state:
+            state = unroll.final_state.copy()
+        measure, next_measured = block % stride == 0, (block + 1) % stride == 0
+        if not lags or not (measure or (next_measured and not reset_state)):
+            continue
+        n = xb.shape[0]
+        before = unroll.states_before().reshape(n * steps, models, params.state_size, batch)
+        inputs = xb.reshape(n * steps, models, batch)
+        if measure:
+            states, offset = before, 0
+            if tail_states is not None:
+                states, inputs_all = np.concatenate([tail_states, before]), np.concatenate([tail_x, inputs])
+                offset = len(tail_states)
+            else:
+                inputs_all = inputs
+            for lag in lags:
+                _add_effects(
+                    params, states, inputs_all, offset, first * steps, steps, reset_state, lag, sums, counts
+                )
+        tail_states = tail_x = None
+        if next_measured and not reset_state and depth:
+            tail_states, tail_x = before[len(before) - depth :].copy(), inputs[len(inputs) - depth :].copy()
+    loss = total / windows
+    effects = {lag: (sums[lag] / counts[lag] if counts[lag] else None) for lag in lags}
+    return loss, effects
+
+
+def _add_effects(params, states, inputs, offset, start, steps, reset_state, lag, sums, counts) -> None:
+    """Add P(y_t=1 | x[t-L]=1) - P(y_t=1 | x[t-L]=0) over this block's eligible targets t."""
+    positions = np.arange(len(states) - offset)  # block positions; t = start + position in the row
+    if reset_state:
+        eligible = positions[positions % steps >= lag]  # x[t-L] in the same window as y_t
+    else:
+        eligible = positions[start + positions >= lag]  # x[t-L] in the row
+    for chunk in range(0, len(eligible), _CHUNK_TARGETS):
+        origin = offset + eligible[chunk : chunk + _CHUNK_TARGETS] - lag  # where x[t-L] sits
+        h = np.stack([states[origin]] * 2)  # (2, E, M, H, B): x[t-L] forced to 0, then to 1
+        first = np.stack([np.zeros_like(inputs[origin]), np.ones_like(inputs[origin])])
+        h = step_states(params, h, first)
+        for k in range(1, lag + 1):
+            h = step_states(params, h, inputs[origin + k][None])
+        p = probability(params, h)  # (2, E, M, B)
+        sums[lag] += (p[1] - p[0]).sum(axis=(0, 2))
+        counts[lag] += p.shape[1] * p.shape[3]

@@ -1,0 +1,87 @@
+"""The training curve as a PNG, with a dashed line at each subset's exact value, as in the post.
+
+matplotlib is an optional extra (``pip install 'echo-theory[plot]'``); it is imported only here,
+and only the object-oriented API is used (no pyplot, no global backend switch).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import DependencyError, SettingError
+from .rules import format_lags
+
+if TYPE_CHECKING:
+    from .training import TrainResult
+
+INSTALL_HINT = "pip install 'echo-theory[plot]'"
+
+
+def require_matplotlib() -> None:
+    """Fail early, before a long run, when matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise DependencyError(f"--plot needs matplotlib, an optional extra: {INSTALL_HINT}") from None
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """The PNG's path, checked before training: its directory must exist."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise SettingError(f"--plot: the directory {str(parent)!r} does not exist")
+    if path.is_dir():
+        raise SettingError(f"--plot: {str(path)!r} is a directory; give a file name such as curve.png")
+    return path
+
+
+def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
+    """Draw the training loss by window, the held-out loss, and the exact reference values."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path = check_target(path)
+    settings = result.settings
+    figure = Figure(figsize=(8, 4.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    done = [(point.epoch - 1) * settings.windows + point.window for point in result.history]
+    axes.plot(done, [point.train_loss for point in result.history], color="C0", label="training loss")
+    axes.plot(
+        [done[-1]], [result.final_loss], "o", color="C3", label=f"held-out loss {result.final_loss:.4f}"
+    )
+    # One dashed line per distinct value; subsets that share it share the label.
+    levels: dict[float, list[str]] = {}
+    for reference in result.references:
+        levels.setdefault(round(reference.cross_entropy.value, 12), []).append(format_lags(reference.learned))
+    reference = "window optimum" if settings.reset_state else "H(Y | X_S)"
+    for i, (value, names) in enumerate(sorted(levels.items(), reverse=True)):
+        label = f"{reference} of a learned subset" if i == 0 else None
+        axes.axhline(value, linestyle="--", linewidth=0.8, color="0.4", label=label)
+        axes.annotate(
+            f"{' = '.join(names)}: {value:.4f}",
+            (0.0, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 2),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color="0.3",
+        )
+    protocol = "state reset at every window" if settings.reset_state else "state carried"
+    axes.set_title(
+        f"{result.process.describe()}\nT = {settings.num_steps}, H = {settings.state_size}, {protocol}",
+        fontsize=9,
+    )
+    axes.set_xlabel("windows (updates)")
+    axes.set_ylabel("cross entropy (nats)")
+    axes.legend(loc="upper right", fontsize=8)
+    try:
+        figure.savefig(path, format="png", dpi=110)
+    except OSError as error:
+        raise SettingError(f"--plot: cannot write {str(path)!r}: {error.strerror or error}") from None

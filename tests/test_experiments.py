@@ -1,0 +1,34 @@
+"""The experiment script still runs (its --quick smoke mode), and its table has the sweep's shape."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_sweep_quick(tmp_path):
+    pytest.importorskip("matplotlib")
+    plot, rows = tmp_path / "sweep.png", tmp_path / "rows.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "sweep.py"),
+            "--quick",
+            "--plot",
+            str(plot),
+            "--json",
+            str(rows),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| H | T | state | held-out loss")
+    assert len(table) == 1 + 2 * 2 * 2  # the header, then H in {4, 16} x T in {1, 5} x carried/reset
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert '"num_steps": 5' in rows.read_text()
