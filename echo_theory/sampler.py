@@ -189,6 +189,20 @@ def _union(indicators: np.ndarray, masks: list[int], out: np.ndarray, valid: np.
             np.bitwise_or(out, indicators[m], out=out)
 
 
+def _histogram(values: np.ndarray, bins: int) -> np.ndarray:
+    """``np.bincount(values, minlength=bins)`` for small unsigned values, faster for bytes:
+    bincount converts every value to an intp first, so pairs of bytes are counted as one
+    uint16 (65536 bins, in cache) and the pair table is folded back into its two bytes."""
+    if values.dtype != np.uint8 or values.size < 1 << 16:
+        return np.bincount(values, minlength=bins)[:bins]
+    even = values.size & ~1
+    pairs = np.bincount(values[:even].view(np.uint16), minlength=1 << 16).reshape(256, 256)
+    counts = pairs.sum(axis=0) + pairs.sum(axis=1)  # the first byte of a pair, then the second
+    if even < values.size:
+        counts[values[-1]] += 1
+    return counts[:bins]
+
+
 class _Series:
     """One series of the process, advanced a chunk at a time.
 
@@ -249,6 +263,13 @@ class _Series:
             self.masks = self._low if self.mask_dtype == np.uint8 else self._array("masks", steps, np.uint16)
             self._shifted = self._array("_shifted", steps, self.mask_dtype)
             self._thresholds = np.array([c.j for c in plan.y_coins], dtype=np.uint8)
+            if self.mask_dtype == np.uint8:
+                # The threshold bytes of two steps at once, looked up by their two mask bytes
+                # read as one uint16: half as many lookups (a 128 KB table, in cache).
+                padded = np.zeros(256, dtype=np.uint16)
+                padded[: len(self._thresholds)] = self._thresholds
+                pair = np.arange(1 << 16)
+                self._pair_thresholds = padded[pair & 255] | padded[pair >> 8] << np.uint16(8)
             self._limits = self._array("_limits", steps, np.uint8)
             self.y_bytes = self._array("y_bytes", steps, bool)
             self._tie_flags = self._array("_tie_flags", steps, bool)
@@ -368,7 +389,11 @@ class _Series:
         steps = w * WORD_BITS
         masks = self._masks(steps)
         draws = self._y_bytes.random_raw(steps // 8).view(np.uint8)
-        limits = np.take(self._thresholds, masks, out=self._limits[:steps])
+        limits = self._limits[:steps]
+        if self.mask_dtype == np.uint8:
+            np.take(self._pair_thresholds, masks.view(np.uint16), out=limits.view(np.uint16), mode="clip")
+        else:
+            np.take(self._thresholds, masks, out=limits)
         y = np.less(draws, limits, out=self.y_bytes[:steps])
         if not self._any_tie:
             return
@@ -424,8 +449,7 @@ class _Series:
                 index, masks, y = index.view(np.uint64), masks.view(np.uint64), y.view(np.uint64)
             np.left_shift(masks, index.dtype.type(1), out=index)
             np.bitwise_or(index, y, out=index)
-            index = self._shifted[:v]
-            out += np.bincount(index, minlength=2 * 2**self.n).reshape(-1, 2)
+            out += _histogram(self._shifted[:v], 2 * 2**self.n).reshape(-1, 2)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The chunk's x and y as uint8 arrays of 0 and 1."""

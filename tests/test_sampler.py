@@ -10,6 +10,7 @@ from echo_theory.errors import EchoTheoryError, LimitError, ProcessError
 from echo_theory.estimate import CountTable
 from echo_theory.sampler import (
     SamplerPlan,
+    _histogram,
     child_seed,
     count_series,
     iter_chunks,
@@ -90,6 +91,24 @@ def test_packed_counts_match_the_series(process, method):
     top = plan.max_lag
     tail = count_series(plan, child_seed(root_seed(4), 0), top, 640) if top else 0
     assert (counts - tail == cell_counts(x, y, process.lags)).all()
+
+
+@pytest.mark.parametrize("length", [200_001, 262_144])
+@pytest.mark.parametrize("process", [AWKWARD, NINE], ids=["byte masks", "two-byte masks"])
+def test_general_counts_of_long_chunks_match_the_series(process, length):
+    """Long chunks take the paired lookups and the paired histogram; they still count the series."""
+    x, y = concatenated(process, length, 5, 1 << 17, "general")
+    plan = SamplerPlan.of(process, "general")
+    counts = count_series(plan, child_seed(root_seed(5), 0), length, 1 << 17)
+    top = plan.max_lag
+    tail = count_series(plan, child_seed(root_seed(5), 0), top, 1 << 17) if top else 0
+    assert (counts - tail == cell_counts(x, y, process.lags)).all()
+
+
+@pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 65_537, 300_001])
+def test_histogram_is_bincount(size):
+    values = np.random.default_rng(size).integers(0, 128, size, dtype=np.uint8)
+    assert (_histogram(values, 128) == np.bincount(values, minlength=128)).all()
 
 
 def test_sample_series_is_series_zero_and_deterministic():
