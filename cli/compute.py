@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .options import WholeNumber, build_process, process_options, units_option
+from .options import WholeNumber, build_process, format_option, learned_option, process_options, units_option
 from .output import emit, to_json
 
 
 @click.command()
 @process_options
-@click.option(
-    "--learned",
-    multiple=True,
-    metavar="LAGS",
-    help="A learned subset, e.g. 3,8 or none. Repeat for more rows; default: every subset.",
-)
+@learned_option
 @units_option
 @click.option(
     "--window",
@@ -23,13 +18,7 @@ from .output import emit, to_json
     metavar="T",
     help="Also the best mean loss over a window of T steps from a reset state, for each subset.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv", "markdown", "latex")
 def compute(rules, base, p_x, clip, learned, units, window, fmt) -> None:
     """Exact cross entropy of the best model that has learned each subset of the rules.
 

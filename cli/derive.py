@@ -6,25 +6,18 @@ import click
 
 from echo_theory.literals import parse_assignments
 
-from .options import build_process, process_options, units_option
+from .options import build_process, format_option, learned_option, process_options, units_option
 from .output import emit
 
 
 @click.command()
 @process_options
-@click.option(
-    "--learned",
-    multiple=True,
-    metavar="LAGS",
-    help="A learned subset, e.g. 3,8 or none. Repeat for more; default: every subset.",
-)
+@learned_option
 @units_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "latex"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "markdown",
+    "latex",
     help="text for a terminal; markdown ($...$ maths) for GitHub or Jupyter; latex for pdflatex.",
 )
 @click.option("--fragment", is_flag=True, help="With --format latex: the body only, to \\input into notes.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import units_option
+from .options import format_option, units_option
 from .output import emit, to_json
 
 
@@ -14,13 +14,7 @@ from .output import emit, to_json
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--lags", required=True, metavar="LAGS", help="The lags to consider, e.g. 3,8.")
 @units_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv", "markdown")
 def estimate(file, lags, units, fmt) -> None:
     """Estimate H(Y | X_S) for every subset S of --lags from a binary series in FILE.
 

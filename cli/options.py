@@ -82,6 +82,23 @@ def units_option(command: Callable) -> Callable:
     )(command)
 
 
+def learned_option(command: Callable) -> Callable:
+    """--learned LAGS, repeatable: the subsets a command reports (all of them by default)."""
+    return click.option(
+        "--learned",
+        multiple=True,
+        metavar="LAGS",
+        help="A learned subset, e.g. 3,8 or none. Repeat for more rows; default: every subset.",
+    )(command)
+
+
+def format_option(*choices: str, help: str | None = None) -> Callable[[Callable], Callable]:
+    """--format, the first choice being the default."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True, help=help
+    )
+
+
 def build_process(rules: tuple[str, ...], base: str, p_x: str, clip: bool) -> EchoProcess:
     return EchoProcess(
         [parse_rule(text) for text in rules],

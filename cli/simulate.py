@@ -9,7 +9,7 @@ import click
 
 from echo_theory.literals import parse_count
 
-from .options import build_process, process_options, units_option
+from .options import build_process, format_option, learned_option, process_options, units_option
 from .output import emit, to_json
 
 _BAR_AFTER = 0.5  # seconds: a shorter run never shows a bar
@@ -61,20 +61,9 @@ class _Progress:
     show_default=True,
     help="Worker processes. The counts are the same for any number.",
 )
-@click.option(
-    "--learned",
-    multiple=True,
-    metavar="LAGS",
-    help="A learned subset, e.g. 3,8 or none. Repeat for more rows; default: every subset.",
-)
+@learned_option
 @units_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv", "markdown")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(rules, base, p_x, clip, samples, seed, jobs, learned, units, fmt, quiet) -> None:
     """Simulate the process and put estimates of each cross entropy beside the exact values.

@@ -10,7 +10,7 @@ import click
 from echo_theory.plot import check_target, plot_training, require_matplotlib
 from echo_theory.settings import OPTIMIZERS, TrainSettings
 
-from .options import PositiveNumber, WholeNumber, build_process, process_options
+from .options import PositiveNumber, WholeNumber, build_process, format_option, process_options
 from .output import emit, to_json
 
 _DEFAULTS = TrainSettings()
@@ -117,7 +117,7 @@ class ProgressLine:
     metavar="FILE.png",
     help="Draw the training curve with the exact values of the subsets (needs echo-theory[plot]).",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option("table", "json")
 @click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
 def train(
     rules,
