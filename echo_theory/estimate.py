@@ -32,6 +32,7 @@ import numpy as np
 from . import render
 from .errors import EchoTheoryError, LimitError, ParseError
 from .exact import all_subsets
+from .results import RowsByLearned
 from .rules import MAX_LAG, format_lags, parse_lags
 from .value import check_units
 
@@ -165,7 +166,7 @@ def entropy_estimate(counts: CountTable, learned: Iterable[int] = (), units: str
 
 
 @dataclass(frozen=True)
-class EstimateTable:
+class EstimateTable(RowsByLearned):
     """Estimates for several learned subsets of the counted lags, with the counts they came from."""
 
     lags: tuple[int, ...]
@@ -174,13 +175,6 @@ class EstimateTable:
     batches: int
     rows: tuple[EntropyEstimate, ...]
     source: str = ""
-
-    def row(self, learned: Iterable[int]) -> EntropyEstimate:
-        wanted = tuple(sorted(learned))
-        for row in self.rows:
-            if row.learned == wanted:
-                return row
-        raise KeyError(wanted)
 
     def to_dict(self) -> dict:
         data = {"lags": list(self.lags), "samples": self.samples, "batches": self.batches}

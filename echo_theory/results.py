@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,22 @@ class SubsetEntropy:
         return row
 
 
+class RowsByLearned:
+    """A table whose rows each carry a ``learned`` subset: look one up by its lags."""
+
+    rows: tuple
+
+    def row(self, learned: Iterable[int]):
+        """The row whose learned set is ``learned`` (lags in any order)."""
+        wanted = tuple(sorted(learned))
+        for row in self.rows:
+            if row.learned == wanted:
+                return row
+        raise KeyError(wanted)
+
+
 @dataclass(frozen=True)
-class SubsetTable:
+class SubsetTable(RowsByLearned):
     """One row per learned subset, in the order asked for; ``window`` is T when the rows hold
     window optima, else None."""
 
@@ -48,14 +63,6 @@ class SubsetTable:
     units: str
     rows: tuple[SubsetEntropy, ...]
     window: int | None = None
-
-    def row(self, learned) -> SubsetEntropy:
-        """The row whose learned set is ``learned`` (lags in any order)."""
-        wanted = tuple(sorted(learned))
-        for row in self.rows:
-            if row.learned == wanted:
-                return row
-        raise KeyError(wanted)
 
     def to_dict(self) -> dict:
         """The JSON shape of ``echo-theory compute --format json``."""

@@ -19,6 +19,7 @@ import numpy as np
 from . import render
 from .errors import EchoTheoryError, LimitError
 from .estimate import CountTable, EntropyEstimate, entropy_estimate
+from .results import RowsByLearned
 from .rules import format_lags
 from .sampler import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
 
@@ -185,7 +186,7 @@ class SimulationRow:
 
 
 @dataclass(frozen=True)
-class SimulationTable:
+class SimulationTable(RowsByLearned):
     """A simulation's estimates beside the exact values, one row per learned subset."""
 
     process: EchoProcess
@@ -194,13 +195,6 @@ class SimulationTable:
     units: str
     counts: CountTable
     rows: tuple[SimulationRow, ...]
-
-    def row(self, learned: Iterable[int]) -> SimulationRow:
-        wanted = tuple(sorted(learned))
-        for row in self.rows:
-            if row.learned == wanted:
-                return row
-        raise KeyError(wanted)
 
     @property
     def seed_value(self) -> int | str:
