@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -150,6 +151,38 @@ class SamplerPlan:
     def history_words(self) -> int:
         return -(-self.max_lag // WORD_BITS)
 
+    # Lookup tables of the general path, built once per plan rather than once per series:
+    # a simulation runs 64 series, and the pair table alone takes a fraction of a millisecond.
+
+    @cached_property
+    def threshold_bytes(self) -> np.ndarray:
+        """Each configuration's threshold byte j (uint8): y = 1 when the random byte is below."""
+        return np.array([c.j for c in self.y_coins], dtype=np.uint8)
+
+    @cached_property
+    def pair_thresholds(self) -> np.ndarray:
+        """The threshold bytes of two steps at once, indexed by their two mask bytes read as one
+        uint16: half as many lookups, from a 128 KB table that stays in cache."""
+        padded = np.zeros(256, dtype=np.uint16)
+        padded[: len(self.y_coins)] = self.threshold_bytes[:256]
+        pair = np.arange(1 << 16)
+        return padded[pair & 255] | padded[pair >> 8] << np.uint16(8)
+
+    @cached_property
+    def sure_kinds(self) -> np.ndarray:
+        """Configurations with p = 1 (j = 255 and q = 1): a tie there is a success."""
+        return np.array([c.p == 1 for c in self.y_coins])
+
+    @cached_property
+    def drawn_kinds(self) -> np.ndarray:
+        """Configurations whose ties need a further draw."""
+        return np.array([c.tie_draws for c in self.y_coins])
+
+    @cached_property
+    def any_tie(self) -> bool:
+        """Whether some tie is a success or a draw (else ties are failures, and free)."""
+        return any(c.q for c in self.y_coins)
+
 
 def root_seed(seed: Seed) -> np.random.SeedSequence:
     """A SeedSequence from an int >= 0 or a SeedSequence (used as given, never spawned from)."""
@@ -262,20 +295,9 @@ class _Series:
             self._lag_column = self._array("_lag_column", chunk_words, np.uint64)
             self.masks = self._low if self.mask_dtype == np.uint8 else self._array("masks", steps, np.uint16)
             self._shifted = self._array("_shifted", steps, self.mask_dtype)
-            self._thresholds = np.array([c.j for c in plan.y_coins], dtype=np.uint8)
-            if self.mask_dtype == np.uint8:
-                # The threshold bytes of two steps at once, looked up by their two mask bytes
-                # read as one uint16: half as many lookups (a 128 KB table, in cache).
-                padded = np.zeros(256, dtype=np.uint16)
-                padded[: len(self._thresholds)] = self._thresholds
-                pair = np.arange(1 << 16)
-                self._pair_thresholds = padded[pair & 255] | padded[pair >> 8] << np.uint16(8)
             self._limits = self._array("_limits", steps, np.uint8)
             self.y_bytes = self._array("y_bytes", steps, bool)
             self._tie_flags = self._array("_tie_flags", steps, bool)
-            self._sure = np.array([c.p == 1 for c in plan.y_coins])  # p = 1: j = 255 and q = 1
-            self._drawn = np.array([c.tie_draws for c in plan.y_coins])
-            self._any_tie = any(c.q for c in plan.y_coins)  # some tie is a success or a draw
         self._y_ties = self._coins(plan.y_residual, seed, 3)
         if self.history:  # the warm-up: max-lag inputs before the first step
             self._draw_x(self.buffer[: self.history])
@@ -391,19 +413,19 @@ class _Series:
         draws = self._y_bytes.random_raw(steps // 8).view(np.uint8)
         limits = self._limits[:steps]
         if self.mask_dtype == np.uint8:
-            np.take(self._pair_thresholds, masks.view(np.uint16), out=limits.view(np.uint16), mode="clip")
+            np.take(self.plan.pair_thresholds, masks.view(np.uint16), out=limits.view(np.uint16), mode="clip")
         else:
-            np.take(self._thresholds, masks, out=limits)
+            np.take(self.plan.threshold_bytes, masks, out=limits)
         y = np.less(draws, limits, out=self.y_bytes[:steps])
-        if not self._any_tie:
+        if not self.plan.any_tie:
             return
         # ties: the byte equals the threshold byte (only counted steps are finished)
         ties = np.equal(draws[: self.valid], limits[: self.valid], out=self._tie_flags[: self.valid])
         where = np.flatnonzero(ties)
         kinds = masks[where].astype(np.intp)
-        y[where[self._sure[kinds]]] = True
+        y[where[self.plan.sure_kinds[kinds]]] = True
         if self._y_ties is not None:
-            pick = self._drawn[kinds]
+            pick = self.plan.drawn_kinds[kinds]
             where, kinds = where[pick], kinds[pick]
             y[where[self._y_ties.draw(kinds)]] = True
 
