@@ -77,3 +77,10 @@ def test_ci_installs_pdflatex_for_the_latex_tests():
         script.index("if ! command -v pdflatex") < install < script.index('bash -euo pipefail -c "$command"')
     )
     assert script.index('"${1:-}" = "--print"') < install  # --print installs nothing
+
+
+def test_code_fences_are_closed():
+    """Every fence that opens a block is closed by a bare ``` before the next one opens."""
+    fences = [line for line in README.splitlines() if line.startswith("```")]
+    assert len(fences) % 2 == 0
+    assert all(fence == "```" for fence in fences[1::2]), "a block opens where one should close"
