@@ -8,7 +8,6 @@
 
 import importlib
 
-from .derivation import Derivation, derive
 from .errors import (
     DependencyError,
     EchoTheoryError,
@@ -25,9 +24,11 @@ from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
 from .settings import TrainSettings
 from .value import ExactValue
 
-# The simulation and the RNN need NumPy, so their names load on first use (PEP 562): the
-# exact engine and its command stay free of NumPy's import time.
+# The derivations, the simulation and the RNN load on first use (PEP 562): the exact engine
+# and its command stay free of their import time (NumPy's above all).
 _LAZY = {
+    "Derivation": "derivation",
+    "derive": "derivation",
     "CountTable": "estimate",
     "EntropyEstimate": "estimate",
     "EstimateTable": "estimate",
