@@ -11,15 +11,19 @@ from echo_theory import EchoProcess, parse_rule
 from echo_theory.literals import parse_probability
 
 
-def process_options(command: Callable) -> Callable:
-    """--rule, --base, --p-x and --clip: everything that defines a process."""
+def process_options(command: Callable | None = None, *, symbols: bool = True) -> Callable:
+    """--rule, --base, --p-x and --clip: everything that defines a process. ``symbols=False``
+    for the commands that sample the process, where a shift must be a number."""
+    if command is None:
+        return lambda command: process_options(command, symbols=symbols)
+    examples = "3:+0.5, 8:-1/4, 3:a" if symbols else "3:+0.5, 8:-1/4 (numbers: this command samples)"
     decorators = [
         click.option(
             "--rule",
             "rules",
             multiple=True,
             metavar="LAG:SHIFT",
-            help="P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. 3:+0.5, 8:-1/4, 3:a. Repeat for more rules.",
+            help=f"P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. {examples}. Repeat for more rules.",
         ),
         click.option(
             "--base",

@@ -45,7 +45,7 @@ class _Progress:
 
 
 @click.command()
-@process_options
+@process_options(symbols=False)
 @click.option(
     "--samples",
     default="1e6",

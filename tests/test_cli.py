@@ -345,7 +345,16 @@ TRAIN_BAD_INPUT = [
         "(8 steps: --series-length 1600 in 200 rows)",
     ),
     (["--state-size", "5000"], "Error: --state-size 5000 is above the limit of 1024"),
-    (["--plot", "/no/such/dir/curve.png"], "Error: --plot: the directory '/no/such/dir' does not exist"),
+    (["--plot", "/no/such/dir/curve.png"], "Error: --plot: the folder '/no/such/dir' does not exist"),
+    (["--plot", "/proc/c.png"], "Error: --plot: cannot write in the folder '/proc': No such file or directory"),
+    (
+        ["--plot", "c" * 300 + ".png"],
+        "Error: --plot: the file name is 304 bytes, too long to write",
+    ),
+    (
+        ["--plot", "curve.jpg"],
+        "Error: --plot: 'curve.jpg' ends in '.jpg'; give a name ending in .png, .pdf, .svg",
+    ),
     (
         ["--series-length", "20000", "--optimizer", "sgd", "--learning-rate", "1e308"],
         "Error: training diverged at epoch 1, window 2: the loss (inf) stopped being finite; "
