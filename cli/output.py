@@ -64,4 +64,4 @@ def quiet_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # no real file behind stdout (a test runner)
         pass
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit, like stdout itself
+    sys.stdout = open(os.devnull, "w")

@@ -45,7 +45,8 @@ def check_output_path(path: str | os.PathLike, what: str = "output") -> Path:
     try:
         descriptor, probe = tempfile.mkstemp(prefix=".echo-theory.", suffix=".part", dir=folder)
     except OSError as error:
-        raise EchoTheoryError(f"{what}: cannot write in the folder {str(folder)!r}: {error.strerror}") from None
+        message = f"{what}: cannot write in the folder {str(folder)!r}: {error.strerror}"
+        raise EchoTheoryError(message) from None
     os.close(descriptor)
     os.unlink(probe)
     return path

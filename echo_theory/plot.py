@@ -1,4 +1,5 @@
-"""The training curve as a PNG, PDF or SVG (by the file's suffix), with a dashed line at each subset's exact value, as in the post.
+"""The training curve as a PNG, PDF or SVG (the file's suffix says which), with a dashed line
+at each subset's exact value, as in the post.
 
 matplotlib is an optional extra (``pip install 'echo-theory[plot]'``); it is imported only here,
 and only the object-oriented API is used (no pyplot, no global backend switch).

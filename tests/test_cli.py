@@ -346,7 +346,10 @@ TRAIN_BAD_INPUT = [
     ),
     (["--state-size", "5000"], "Error: --state-size 5000 is above the limit of 1024"),
     (["--plot", "/no/such/dir/curve.png"], "Error: --plot: the folder '/no/such/dir' does not exist"),
-    (["--plot", "/proc/c.png"], "Error: --plot: cannot write in the folder '/proc': No such file or directory"),
+    (
+        ["--plot", "/proc/c.png"],
+        "Error: --plot: cannot write in the folder '/proc': No such file or directory",
+    ),
     (
         ["--plot", "c" * 300 + ".png"],
         "Error: --plot: the file name is 304 bytes, too long to write",
