@@ -7,12 +7,13 @@ Numbers become exact ``Fraction`` values (``0.1`` is 1/10, never a binary float)
     decimal    := (digits ("." digits?)? | "." digits) exponent?
     fraction   := digits "/" digits
     exponent   := ("e" | "E") sign? digits          (at most 30 in size)
-    identifier := [A-Za-z_][A-Za-z0-9_]*            (a real SymPy symbol)
+    identifier := [A-Za-z_][A-Za-z0-9_]*            (a real SymPy symbol; see symbol_name_problem)
     assignments := identifier "=" number ("," identifier "=" number)*
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -83,6 +84,9 @@ def parse_shift(text: str, what: str = "shift") -> Fraction | sympy.Expr:
     if match is None:
         raise ParseError(f"{what}: {_show(text)} is not a number (0.5, -1/4) or a symbol name (a, -b, s_3)")
     sign, name = match.groups()
+    problem = symbol_name_problem(name)
+    if problem is not None:
+        raise ParseError(f"{what}: {_show(name)} is not a usable symbol name: {problem}")
     symbol = make_symbol(name)
     return -symbol if sign == "-" else symbol
 
@@ -111,10 +115,59 @@ def parse_assignments(text: str, what: str = "values") -> dict[str, Fraction]:
     return values
 
 
+# Names that print as something else: SymPy's and Python's constants (str and LaTeX show them
+# as the constant), and the notation's own letters (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log).
+_CONSTANTS = frozenset(
+    "nan NaN inf Inf infinity Infinity oo zoo pi E e I EulerGamma GoldenRatio Catalan "
+    "TribonacciConstant".split()
+)
+_NOTATION = frozenset("x y t X Y S H I P h log log2 ln exp".split())
+# The macros SymPy's LaTeX for a symbol name may use that LaTeX and amsmath define (the
+# documented preamble). Others (\mathfrak, \mathscr, \varkappa, \beth, ...) need amssymb
+# or more, so names that produce them (afrak, ascr, varkappa, beth) are refused.
+_LATEX_MACROS = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta "
+    "Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega aleph ell hbar wp imath jmath partial nabla "
+    "mathrm mathcal mathsf boldsymbol hat dot ddot dddot ddddot tilde bar vec check breve acute "
+    "grave mathring overline left right".split()
+)
+
+
+def symbol_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a symbol, or None when it can: it must follow the identifier
+    grammar, begin and end with a letter or digit, and print as itself (not as a constant, not
+    as the notation's own letters, and in LaTeX with no package beyond amsmath).
+
+    >>> symbol_name_problem("s_3") is None
+    True
+    >>> symbol_name_problem("pi")
+    'it reads as the constant pi'
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or name[0] in "+-":
+        return "it is not a name (a letter, then letters, digits or _)"
+    if name.startswith("_") or name.endswith("_"):
+        return "a name begins and ends with a letter or digit"
+    if name in _CONSTANTS:
+        return f"it reads as the constant {name}"
+    if keyword.iskeyword(name):
+        return f"{name} is a Python keyword"
+    if name in _NOTATION:
+        return f"{name} is part of the notation (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log)"
+    import sympy
+
+    latex = sympy.latex(sympy.Symbol(name))
+    unknown = sorted(set(re.findall(r"\\([A-Za-z]+)", latex)) - _LATEX_MACROS)
+    if unknown:
+        return f"its LaTeX, {latex}, needs a package beyond amsmath (for \\{unknown[0]})"
+    return None
+
+
 def make_symbol(name: str) -> sympy.Symbol:
     """The one way a symbol is made, so that equal names are equal symbols everywhere."""
-    if not _IDENTIFIER.fullmatch(name) or name[0] in "+-":
-        raise ParseError(f"{_show(name)} is not a symbol name (a, b, s_3)")
+    problem = symbol_name_problem(name)
+    if problem is not None:
+        raise ParseError(f"{_show(name)} is not a usable symbol name: {problem}; choose another (a, b, s_3)")
     import sympy  # only symbolic work pays for importing SymPy
 
     return sympy.Symbol(name, real=True)

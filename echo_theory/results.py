@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -122,8 +123,12 @@ class SubsetTable(RowsByLearned):
         return f"`{self.process.describe()}`\n\n" + table
 
     def to_latex(self) -> str:
+        """A ``tabularx`` (``\\usepackage{tabularx}``), the exact forms breaking over lines."""
         rows = self._cells(_set_latex, render.fixed, lambda v: f"${v.latex}$")
-        return render.latex_tabular(self._headers(), rows, self._right())
+        # the units under each number's heading, so the numbers leave the exact forms room
+        headers = [re.sub(r"^(.*) (\(\w+\))$", r"\\shortstack[r]{\1\\\\ \2}", h) for h in self._headers()]
+        # \noindent: a table as wide as the line does not fit after a paragraph's indent
+        return "\\noindent\n" + render.latex_tabular(headers, rows, self._right(), wrap_last=True)
 
     def to_csv(self) -> str:
         rows = self._cells(format_lags, render.full, lambda v: v.text)
@@ -138,4 +143,6 @@ class SubsetTable(RowsByLearned):
 
 
 def _set_latex(lags: tuple[int, ...]) -> str:
-    return r"$\{" + ", ".join(map(str, lags)) + r"\}$" if lags else r"$\varnothing$"
+    return (
+        r"$\{" + ", ".join(map(str, lags)) + r"\}$" if lags else r"$\emptyset$"
+    )  # \varnothing would need amssymb

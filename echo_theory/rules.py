@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Union
 
 from .errors import ParseError
-from .literals import _show, format_fraction, parse_shift
+from .literals import _show, format_fraction, parse_shift, symbol_name_problem
 
 if TYPE_CHECKING:
     import sympy
@@ -119,6 +119,10 @@ def _symbolic_shift(shift: object, lag: int) -> Shift:
         return Fraction(int(shift.p), int(shift.q))
     if not shift.free_symbols or not all(s.is_real for s in shift.free_symbols):
         raise ParseError(f"rule {lag}: shift {shift} is neither a rational number nor in real symbols")
+    for symbol in sorted(shift.free_symbols, key=str):
+        problem = symbol_name_problem(symbol.name)
+        if problem is not None:
+            raise ParseError(f"rule {lag}: {symbol.name!r} is not a usable symbol name: {problem}")
     return shift
 
 

@@ -102,7 +102,8 @@ def test_compute_markdown_and_latex():
     markdown = run("compute", *SEED, "--format", "markdown").output
     assert r"| {3} | 0.5191666997 | 0.1423965385 | $3 \log 2 - \frac{3}{16} \log 3" in markdown
     latex = run("compute", *SEED, "--format", "latex").output
-    assert latex.startswith(r"\begin{tabular}{lrrl}")
+    assert latex.startswith("\\noindent\n\\begin{tabularx}{\\linewidth}{lrr>{\\raggedright\\arraybackslash}X}")
+    assert r"$\emptyset$ & 0.6615632382" in latex
     assert r"$\{3, 8\}$ & 0.4544543674" in latex
 
 
