@@ -31,6 +31,36 @@ _FRACTION = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
 _IDENTIFIER = re.compile(r"([+-]?)([A-Za-z_][A-Za-z0-9_]*)")
 
 NUMBER_HINT = "give a decimal such as 0.25 or a fraction such as 1/4"
+# Whole numbers in options (--window, --seed, --jobs, ...): ASCII digits, as in the rules. No
+# underscores (1_0) and no other scripts' digits, both of which int() would take.
+_INTEGER = re.compile(r"-?[0-9]+")
+MAX_DIGITS = 30  # an option's whole number; longer is too large for any of them
+
+
+def read_integer(text: str) -> int | None:
+    """An integer written in ASCII digits (a leading - allowed), or None; raises ParseError
+    when it has more than MAX_DIGITS digits (too large, rather than not a number)."""
+    stripped = text.strip()
+    if not _INTEGER.fullmatch(stripped):
+        return None
+    if len(stripped.lstrip("-").lstrip("0")) > MAX_DIGITS:
+        raise ParseError(f"{_show(stripped)} is too large")
+    return int(stripped)
+
+
+def read_real(text: str) -> float | None:
+    """A float from the number grammar (a decimal with any exponent, or a fraction), or None.
+    Unlike float(): no underscores, no other scripts' digits, no inf or nan."""
+    stripped = text.strip()
+    if len(stripped) > MAX_LENGTH:
+        return None
+    match = _FRACTION.fullmatch(stripped)
+    if match is not None:
+        sign, numerator, denominator = match.groups()
+        if int(denominator) == 0:
+            return None
+        return float(Fraction(int(f"{sign}{numerator}"), int(denominator)))
+    return float(stripped) if _DECIMAL.fullmatch(stripped) else None
 
 
 def parse_number(text: str, what: str = "number") -> Fraction:

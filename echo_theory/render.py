@@ -32,6 +32,24 @@ def markdown_table(headers: Sequence[str], rows: Rows, right: Sequence[bool]) ->
     return "\n".join([line(headers), align] + [line(row) for row in rows]) + "\n"
 
 
+def markdown_text(text: str) -> str:
+    """Text that Markdown shows as it is: every ASCII punctuation mark backslash-escaped (as
+    CommonMark allows), and control characters such as a newline written as ``\\x0a``.
+
+    >>> markdown_text("a_b*[c](d).csv")
+    'a\\\\_b\\\\*\\\\[c\\\\]\\\\(d\\\\)\\\\.csv'
+    """
+    out = []
+    for char in text:
+        if char.isascii() and not char.isalnum() and char.isprintable() and char != " ":
+            out.append("\\" + char)
+        elif not char.isprintable():
+            out.append(f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def latex_tabular(headers: Sequence[str], rows: Rows, right: Sequence[bool], wrap_last: bool = False) -> str:
     """A ``tabular`` that compiles with no packages; cells are already LaTeX. ``wrap_last``: a
     ``tabularx`` (``\\usepackage{tabularx}``) as wide as the line, whose last column takes the

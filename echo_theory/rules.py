@@ -95,12 +95,15 @@ def parse_lags(text: str) -> tuple[int, ...]:
         return ()
     if not stripped:
         raise ParseError("lags: empty; give lags such as 3,8, or none")
-    return tuple(sorted({_parse_lag(part, f"lags {_show(text)}") for part in stripped.split(",")}))
+    where = f"lags {_show(text)}"  # once: quoting the text for every part would be quadratic
+    return tuple(sorted({_parse_lag(part, where) for part in stripped.split(",")}))
 
 
 def _parse_lag(text: str, where: str) -> int:
     stripped = text.strip()
-    if _LAG.fullmatch(stripped) and len(stripped) <= 12:
+    if _LAG.fullmatch(stripped):
+        if len(stripped.lstrip("0")) > len(str(MAX_LAG)):  # too large, whatever its digits
+            raise ParseError(f"{where}: lag {_show(stripped)} is beyond the largest lag, {MAX_LAG}")
         lag = int(stripped)
         if lag <= MAX_LAG:
             return lag
