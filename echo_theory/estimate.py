@@ -165,7 +165,7 @@ def entropy_estimate(counts: CountTable, learned: Iterable[int] = (), units: str
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EstimateTable(RowsByLearned):
     """Estimates for several learned subsets of the counted lags, with the counts they came from."""
 

@@ -42,9 +42,17 @@ class SubsetEntropy:
 
 
 class RowsByLearned:
-    """A table whose rows each carry a ``learned`` subset: look one up by its lags."""
+    """A table whose rows each carry a ``learned`` subset: look one up by its lags. ``str`` (and
+    so ``print``) gives the text table; ``repr`` stays one short line."""
 
     rows: tuple
+
+    def __str__(self) -> str:
+        return self.to_text().rstrip("\n")
+
+    def __repr__(self) -> str:
+        count = len(self.rows)
+        return f"<{type(self).__name__}: {count} row{'s' * (count != 1)} in {self.units}; print() shows it>"
 
     def row(self, learned: Iterable[int]):
         """The row whose learned set is ``learned`` (lags in any order)."""
@@ -55,7 +63,7 @@ class RowsByLearned:
         raise KeyError(wanted)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SubsetTable(RowsByLearned):
     """One row per learned subset, in the order asked for; ``window`` is T when the rows hold
     window optima, else None."""

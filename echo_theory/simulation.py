@@ -190,7 +190,7 @@ class SimulationRow:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SimulationTable(RowsByLearned):
     """A simulation's estimates beside the exact values, one row per learned subset."""
 

@@ -79,6 +79,19 @@ class TrainResult:
     history: tuple[HistoryPoint, ...]
     references: tuple[SubsetValue, ...] = field(repr=False)  # every subset's reference value
 
+    def __str__(self) -> str:
+        return self.to_text().rstrip("\n")
+
+    def __repr__(self) -> str:
+        return (
+            f"<TrainResult: held-out loss {self.final_loss:.4f}, nearest subset "
+            f"{format_lags(self.nearest.learned)}; print() shows the readout>"
+        )
+
+    def _repr_markdown_(self) -> str:
+        """The readout as ``str`` gives it, in a code block (its columns stay aligned)."""
+        return "```text\n" + self.to_text().rstrip("\n") + "\n```\n"
+
     @property
     def bound_is_exact(self) -> bool:
         """The truncation bound is exact theory only with the state reset at every window."""

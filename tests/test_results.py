@@ -131,3 +131,36 @@ def test_compute_latex_compiles_in_the_documented_preamble(tmp_path, rules, wind
     assert "Undefined control sequence" not in log
     if not table.process.is_symbolic:
         assert "Overfull \\hbox" not in log
+
+
+# --- reading results in a terminal and a notebook -------------------------------------------
+
+
+def test_print_gives_the_text_table_and_repr_stays_short():
+    table = EchoProcess(SEED).subset_table()
+    assert str(table) == table.to_text().rstrip("\n")
+    assert repr(table) == "<SubsetTable: 4 rows in nats; print() shows it>"
+    derivation = EchoProcess(SEED).derive([[3]])
+    assert str(derivation) == derivation.to_text().rstrip("\n")
+    assert repr(derivation) == "<Derivation: 6 steps for 1 subset; print() shows it>"
+
+
+def test_an_exact_value_renders_in_a_notebook():
+    value = EchoProcess(SEED).cross_entropy([3, 8])
+    assert value._repr_markdown_() == f"${value.latex}$" == value._repr_latex_()
+
+
+@pytest.mark.parametrize("learned", [3, 3.0, None])
+def test_a_single_lag_is_not_a_learned_set(learned):
+    from echo_theory.errors import EchoTheoryError
+
+    with pytest.raises(EchoTheoryError, match=r"^learned: expected a collection of lags such as \[3\]"):
+        EchoProcess(SEED).cross_entropy(learned)
+
+
+@pytest.mark.parametrize("learned", [["3"], [3.0], [True]])
+def test_a_learned_set_holds_whole_numbers(learned):
+    from echo_theory.errors import EchoTheoryError
+
+    with pytest.raises(EchoTheoryError, match="is not a lag"):
+        EchoProcess(SEED).cross_entropy(learned)

@@ -260,3 +260,9 @@ def test_sigterm_and_sighup_end_the_workers_with_the_parent(signum):
     assert [pid for pid in workers if _alive(pid)] == []
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)
+
+
+def test_print_gives_the_simulation_table():
+    table = simulate(EchoProcess(["3:+0.5"]), 10_000, seed=1)
+    assert str(table) == table.to_text().rstrip("\n")
+    assert repr(table) == "<SimulationTable: 2 rows in nats; print() shows it>"
