@@ -43,12 +43,24 @@ def _terminate(signum: int, frame: object) -> None:
 _MAIN_PID = os.getpid()
 
 
-def _catch_termination() -> None:
+def _catch_termination() -> dict:
+    """Install the handler (where the signal has its default action: not when the caller chose
+    otherwise); returns what to restore, so a caller such as a test runner keeps its own."""
     global _MAIN_PID
     _MAIN_PID = os.getpid()
+    previous = {}
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(signum) == signal.SIG_DFL:  # not when the caller chose otherwise
-            signal.signal(signum, _terminate)
+        try:
+            if signal.getsignal(signum) == signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, _terminate)
+        except ValueError:  # not the main thread: signals are the main thread's business
+            break
+    return previous
+
+
+def _restore(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 class EchoGroup(click.Group):
@@ -57,7 +69,13 @@ class EchoGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        _catch_termination()
+        previous = _catch_termination()
+        try:
+            self._standalone(args, prog_name, complete_var, **extra)
+        finally:
+            _restore(previous)
+
+    def _standalone(self, args, prog_name, complete_var, **extra) -> None:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             sys.stdout.flush()  # help and version text too: a full disk is reported, not raised at exit

@@ -494,3 +494,27 @@ def test_any_real_option_text_is_a_number_or_one_line(text):
         assert "'--num-steps'" in result.stderr, (text, result.stderr)
     elif "/" not in plain:  # fractions (1/20) are valid too, and float() cannot read them
         assert "'--learning-rate'" in result.stderr, (text, result.stderr)
+
+
+def test_the_signal_handlers_are_the_callers_again_after_a_command():
+    import signal
+
+    assert run("compute", *SEED).exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+
+
+def test_train_help_says_its_rules_are_numbers_and_it_has_q():
+    text = run("train", "--help").output
+    assert "3:a" not in text and "numbers: this command samples" in " ".join(text.split())
+    assert "-q, --quiet" in text
+    assert "3:a" not in run("simulate", "--help").output
+    assert "3:a" in run("compute", "--help").output
+    result = run("train", *SEED, *SMALL, "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+@given(st.text(max_size=30))
+def test_any_learned_text_is_a_result_or_one_line(text):
+    result = run("compute", *SEED, "--learned", text)
+    assert result.exit_code == 0 or _one_line_error(result), (text, result.output)
