@@ -20,8 +20,9 @@ MAX_SERIES_LENGTH = 100_000_000  # the series is held in memory, as float64 wind
 # The memory a run may plan for; None: half of this machine's memory (8 GiB where unknown).
 MAX_MEMORY: int | None = None
 # A cell's per-step state relative to the tanh RNN's H floats: a GRU keeps about 3 H (its
-# gates), an LSTM about 4 H (gates and the cell). The learners register their cells here.
-CELL_STATE_FACTOR: dict[str, int] = {"rnn": 1}
+# gates), an LSTM about 4 H (gates and the cell). Read from ``settings.cell`` when there is
+# one (the RNN otherwise); a cell not listed counts as 1.
+CELL_STATE_FACTOR: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
 # Copies of the training loop's and the evaluation's constants (NumPy-free here; a test keeps
 # them equal): windows per history point, steps per held-out block, targets per effect chunk.
 _HISTORY_EVERY, _BLOCK_STEPS, _CHUNK_TARGETS = 100, 256, 64
