@@ -8,18 +8,23 @@ from collections.abc import Callable
 import click
 
 from echo_theory import EchoProcess, parse_rule
-from echo_theory.literals import parse_probability
+from echo_theory.errors import ParseError
+from echo_theory.literals import _show, parse_probability, read_integer, read_real
 
 
-def process_options(command: Callable) -> Callable:
-    """--rule, --base, --p-x and --clip: everything that defines a process."""
+def process_options(command: Callable | None = None, *, symbols: bool = True) -> Callable:
+    """--rule, --base, --p-x and --clip: everything that defines a process. ``symbols=False``
+    for the commands that sample the process, where a shift must be a number."""
+    if command is None:
+        return lambda command: process_options(command, symbols=symbols)
+    examples = "3:+0.5, 8:-1/4, 3:a" if symbols else "3:+0.5, 8:-1/4 (numbers: this command samples)"
     decorators = [
         click.option(
             "--rule",
             "rules",
             multiple=True,
             metavar="LAG:SHIFT",
-            help="P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. 3:+0.5, 8:-1/4, 3:a. Repeat for more rules.",
+            help=f"P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. {examples}. Repeat for more rules.",
         ),
         click.option(
             "--base",
@@ -37,38 +42,40 @@ def process_options(command: Callable) -> Callable:
 
 
 class WholeNumber(click.ParamType):
-    """An integer >= ``minimum``; one message for text that is not one and for one too small."""
+    """An integer >= ``minimum`` (and <= ``maximum``), in ASCII digits as the rules are written;
+    one message for text that is not one and for one out of range."""
 
     name = "integer"
 
-    def __init__(self, minimum: int = 1) -> None:
-        self.minimum = minimum
+    def __init__(self, minimum: int = 1, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
 
     def convert(self, value, param, ctx):
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
         else:
             try:
-                number = int(str(value).strip(), 10)
-            except ValueError:
-                number = None
-        if number is None or number < self.minimum:
-            self.fail(f"{value!r} is not an integer >= {self.minimum}", param, ctx)
+                number = read_integer(str(value))
+            except ParseError as error:
+                self.fail(str(error), param, ctx)
+        wanted = f">= {self.minimum}" if self.maximum is None else f"in {self.minimum}..{self.maximum}"
+        if number is None or number < self.minimum or (self.maximum is not None and number > self.maximum):
+            self.fail(f"{_show(str(value))} is not an integer {wanted}", param, ctx)
         return number
 
 
 class PositiveNumber(click.ParamType):
-    """A finite float > 0 (learning rates, norms)."""
+    """A finite float > 0 (learning rates, norms), written as the rules' numbers are: 0.01, 1e-3, 1/100."""
 
     name = "number"
 
     def convert(self, value, param, ctx):
-        try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             number = float(value)
-        except (TypeError, ValueError):
-            number = None
+        else:
+            number = read_real(str(value))
         if number is None or not math.isfinite(number) or number <= 0:
-            self.fail(f"{value!r} is not a number > 0", param, ctx)
+            self.fail(f"{_show(str(value))} is not a number > 0", param, ctx)
         return number
 
 

@@ -9,7 +9,7 @@ import click
 
 from echo_theory.literals import parse_count
 
-from .options import build_process, format_option, learned_option, process_options, units_option
+from .options import WholeNumber, build_process, format_option, learned_option, process_options, units_option
 from .output import emit, to_json
 
 _BAR_AFTER = 0.5  # seconds: a shorter run never shows a bar
@@ -45,7 +45,7 @@ class _Progress:
 
 
 @click.command()
-@process_options
+@process_options(symbols=False)
 @click.option(
     "--samples",
     default="1e6",
@@ -53,10 +53,10 @@ class _Progress:
     metavar="N",
     help="Steps to simulate: 10000000 or 1e7 (a whole number, 1000 to 1e12).",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed (>= 0).")
+@click.option("--seed", type=WholeNumber(0), default=0, show_default=True, help="Seed (>= 0).")
 @click.option(
     "--jobs",
-    type=click.IntRange(1, _BLOCKS),
+    type=WholeNumber(1, _BLOCKS),
     default=1,
     show_default=True,
     help="Worker processes. The counts are the same for any number.",

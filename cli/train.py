@@ -45,7 +45,7 @@ class ProgressLine:
 
 
 @click.command()
-@process_options
+@process_options(symbols=False)
 @click.option(
     "--num-steps",
     type=WholeNumber(1),
@@ -114,11 +114,12 @@ class ProgressLine:
 @click.option(
     "--plot",
     "plot_path",
-    metavar="FILE.png",
-    help="Draw the training curve with the exact values of the subsets (needs echo-theory[plot]).",
+    metavar="FILE",
+    help="Draw the training curve with the exact values of the subsets, as .png, .pdf or .svg by the "
+    "suffix (needs echo-theory[plot]).",
 )
 @format_option("table", "json")
-@click.option("--quiet", is_flag=True, help="No progress bar on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def train(
     rules,
     base,

@@ -40,6 +40,15 @@ def check_output_path(path: str | os.PathLike, what: str = "output") -> Path:
         raise EchoTheoryError(f"{what}: cannot write in the folder {str(folder)!r} (permission denied)")
     if path.is_dir():
         raise EchoTheoryError(f"{what}: {str(path)!r} is a folder")
+    # Permissions are not the whole story (root passes every check, /proc refuses new files):
+    # create and remove the kind of temporary file atomic_output will write.
+    try:
+        descriptor, probe = tempfile.mkstemp(prefix=".echo-theory.", suffix=".part", dir=folder)
+    except OSError as error:
+        message = f"{what}: cannot write in the folder {str(folder)!r}: {error.strerror}"
+        raise EchoTheoryError(message) from None
+    os.close(descriptor)
+    os.unlink(probe)
     return path
 
 

@@ -189,7 +189,7 @@ class SubstitutionStep(Step):
     rows: tuple[SubstitutionRow, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Derivation:
     """A step-by-step derivation of H(Y | X_S) for the chosen subsets S.
 
@@ -228,6 +228,14 @@ class Derivation:
         from .typeset import to_latex
 
         return to_latex(self, standalone)
+
+    def __str__(self) -> str:
+        return self.to_text().rstrip("\n")
+
+    def __repr__(self) -> str:
+        count = len(self.learned)
+        subsets = f"{count} subset{'s' * (count != 1)}"
+        return f"<Derivation: {len(self.steps)} steps for {subsets}; print() shows it>"
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

@@ -165,7 +165,7 @@ def entropy_estimate(counts: CountTable, learned: Iterable[int] = (), units: str
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EstimateTable(RowsByLearned):
     """Estimates for several learned subsets of the counted lags, with the counts they came from."""
 
@@ -198,8 +198,9 @@ class EstimateTable(RowsByLearned):
         frame.attrs["samples"] = self.samples
         return frame
 
-    def describe(self) -> str:
-        where = f"{self.source}: " if self.source else ""
+    def describe(self, source: str | None = None) -> str:
+        source = self.source if source is None else source
+        where = f"{source}: " if source else ""
         return (
             f"{where}{self.samples} steps counted (each with lags {format_lags(self.lags)} in view), "
             f"in {self.batches} batches"
@@ -221,7 +222,8 @@ class EstimateTable(RowsByLearned):
     def to_markdown(self) -> str:
         rows = self._cells(render.set_markdown, render.decimal)
         table = render.markdown_table(self._headers(), rows, (False, True, True, True))
-        return f"{self.describe()}\n\n" + table
+        # a file name is shown as it is, not read as Markdown
+        return f"{self.describe(render.markdown_text(self.source))}\n\n" + table
 
     def to_csv(self) -> str:
         rows = self._cells(format_lags, render.full)

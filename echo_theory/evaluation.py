@@ -51,7 +51,7 @@ def evaluate(
     depth = max(lags, default=0)
     # A block holds at least ``depth`` steps, so the targets of a block reach back at most
     # into the block before it, whose last ``depth`` states are kept as a tail.
-    per_block = max(1, -(-max(_BLOCK_STEPS, depth) // steps))
+    per_block = min(windows, max(1, -(-max(_BLOCK_STEPS, depth) // steps)))  # no more than there are
     unroll = Unroll(models, params.state_size, batch, steps, per_block)
     state = np.zeros((models, params.state_size, batch))
     blocks = -(-windows // per_block)

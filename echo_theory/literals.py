@@ -7,12 +7,13 @@ Numbers become exact ``Fraction`` values (``0.1`` is 1/10, never a binary float)
     decimal    := (digits ("." digits?)? | "." digits) exponent?
     fraction   := digits "/" digits
     exponent   := ("e" | "E") sign? digits          (at most 30 in size)
-    identifier := [A-Za-z_][A-Za-z0-9_]*            (a real SymPy symbol)
+    identifier := [A-Za-z_][A-Za-z0-9_]*            (a real SymPy symbol; see symbol_name_problem)
     assignments := identifier "=" number ("," identifier "=" number)*
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -30,6 +31,36 @@ _FRACTION = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
 _IDENTIFIER = re.compile(r"([+-]?)([A-Za-z_][A-Za-z0-9_]*)")
 
 NUMBER_HINT = "give a decimal such as 0.25 or a fraction such as 1/4"
+# Whole numbers in options (--window, --seed, --jobs, ...): ASCII digits, as in the rules. No
+# underscores (1_0) and no other scripts' digits, both of which int() would take.
+_INTEGER = re.compile(r"-?[0-9]+")
+MAX_DIGITS = 30  # an option's whole number; longer is too large for any of them
+
+
+def read_integer(text: str) -> int | None:
+    """An integer written in ASCII digits (a leading - allowed), or None; raises ParseError
+    when it has more than MAX_DIGITS digits (too large, rather than not a number)."""
+    stripped = text.strip()
+    if not _INTEGER.fullmatch(stripped):
+        return None
+    if len(stripped.lstrip("-").lstrip("0")) > MAX_DIGITS:
+        raise ParseError(f"{_show(stripped)} is too large")
+    return int(stripped)
+
+
+def read_real(text: str) -> float | None:
+    """A float from the number grammar (a decimal with any exponent, or a fraction), or None.
+    Unlike float(): no underscores, no other scripts' digits, no inf or nan."""
+    stripped = text.strip()
+    if len(stripped) > MAX_LENGTH:
+        return None
+    match = _FRACTION.fullmatch(stripped)
+    if match is not None:
+        sign, numerator, denominator = match.groups()
+        if int(denominator) == 0:
+            return None
+        return float(Fraction(int(f"{sign}{numerator}"), int(denominator)))
+    return float(stripped) if _DECIMAL.fullmatch(stripped) else None
 
 
 def parse_number(text: str, what: str = "number") -> Fraction:
@@ -83,6 +114,9 @@ def parse_shift(text: str, what: str = "shift") -> Fraction | sympy.Expr:
     if match is None:
         raise ParseError(f"{what}: {_show(text)} is not a number (0.5, -1/4) or a symbol name (a, -b, s_3)")
     sign, name = match.groups()
+    problem = symbol_name_problem(name)
+    if problem is not None:
+        raise ParseError(f"{what}: {_show(name)} is not a usable symbol name: {problem}")
     symbol = make_symbol(name)
     return -symbol if sign == "-" else symbol
 
@@ -111,10 +145,59 @@ def parse_assignments(text: str, what: str = "values") -> dict[str, Fraction]:
     return values
 
 
+# Names that print as something else: SymPy's and Python's constants (str and LaTeX show them
+# as the constant), and the notation's own letters (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log).
+_CONSTANTS = frozenset(
+    "nan NaN inf Inf infinity Infinity oo zoo pi E e I EulerGamma GoldenRatio Catalan "
+    "TribonacciConstant".split()
+)
+_NOTATION = frozenset("x y t X Y S H I P h log log2 ln exp".split())
+# The macros SymPy's LaTeX for a symbol name may use that LaTeX and amsmath define (the
+# documented preamble). Others (\mathfrak, \mathscr, \varkappa, \beth, ...) need amssymb
+# or more, so names that produce them (afrak, ascr, varkappa, beth) are refused.
+_LATEX_MACROS = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta "
+    "Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega aleph ell hbar wp imath jmath partial nabla "
+    "mathrm mathcal mathsf boldsymbol hat dot ddot dddot ddddot tilde bar vec check breve acute "
+    "grave mathring overline left right".split()
+)
+
+
+def symbol_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a symbol, or None when it can: it must follow the identifier
+    grammar, begin and end with a letter or digit, and print as itself (not as a constant, not
+    as the notation's own letters, and in LaTeX with no package beyond amsmath).
+
+    >>> symbol_name_problem("s_3") is None
+    True
+    >>> symbol_name_problem("pi")
+    'it reads as the constant pi'
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or name[0] in "+-":
+        return "it is not a name (a letter, then letters, digits or _)"
+    if name.startswith("_") or name.endswith("_"):
+        return "a name begins and ends with a letter or digit"
+    if name in _CONSTANTS:
+        return f"it reads as the constant {name}"
+    if keyword.iskeyword(name):
+        return f"{name} is a Python keyword"
+    if name in _NOTATION:
+        return f"{name} is part of the notation (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log)"
+    import sympy
+
+    latex = sympy.latex(sympy.Symbol(name))
+    unknown = sorted(set(re.findall(r"\\([A-Za-z]+)", latex)) - _LATEX_MACROS)
+    if unknown:
+        return f"its LaTeX, {latex}, needs a package beyond amsmath (for \\{unknown[0]})"
+    return None
+
+
 def make_symbol(name: str) -> sympy.Symbol:
     """The one way a symbol is made, so that equal names are equal symbols everywhere."""
-    if not _IDENTIFIER.fullmatch(name) or name[0] in "+-":
-        raise ParseError(f"{_show(name)} is not a symbol name (a, b, s_3)")
+    problem = symbol_name_problem(name)
+    if problem is not None:
+        raise ParseError(f"{_show(name)} is not a usable symbol name: {problem}; choose another (a, b, s_3)")
     import sympy  # only symbolic work pays for importing SymPy
 
     return sympy.Symbol(name, real=True)

@@ -1,4 +1,5 @@
-"""The training curve as a PNG, with a dashed line at each subset's exact value, as in the post.
+"""The training curve as a PNG, PDF or SVG (the file's suffix says which), with a dashed line
+at each subset's exact value, as in the post.
 
 matplotlib is an optional extra (``pip install 'echo-theory[plot]'``); it is imported only here,
 and only the object-oriented API is used (no pyplot, no global backend switch).
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .atomic import atomic_output, check_output_path
 from .errors import DependencyError, SettingError
 from .rules import format_lags
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from .training import TrainResult
 
 INSTALL_HINT = "pip install 'echo-theory[plot]'"
+FORMATS = ("png", "pdf", "svg")  # matplotlib writes each with no extra package
 
 
 def require_matplotlib() -> None:
@@ -28,14 +31,22 @@ def require_matplotlib() -> None:
 
 
 def check_target(path: str | os.PathLike) -> Path:
-    """The PNG's path, checked before training: its directory must exist."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise SettingError(f"--plot: the directory {str(parent)!r} does not exist")
-    if path.is_dir():
-        raise SettingError(f"--plot: {str(path)!r} is a directory; give a file name such as curve.png")
+    """The plot's path, checked before training: a writable place, and a suffix that names the
+    format (.png, .pdf or .svg)."""
+    path = check_output_path(path, "--plot")
+    plot_format(path)
     return path
+
+
+def plot_format(path: str | os.PathLike) -> str:
+    """The format the file's suffix names: png, pdf or svg (in any case)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        given = f"ends in {Path(path).suffix!r}" if suffix else "has no suffix"
+        raise SettingError(
+            f"--plot: {str(path)!r} {given}; give a name ending in {', '.join('.' + f for f in FORMATS)}"
+        )
+    return suffix
 
 
 def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
@@ -81,7 +92,7 @@ def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
     axes.set_xlabel("windows (updates)")
     axes.set_ylabel("cross entropy (nats)")
     axes.legend(loc="upper right", fontsize=8)
-    try:
-        figure.savefig(path, format="png", dpi=110)
-    except OSError as error:
-        raise SettingError(f"--plot: cannot write {str(path)!r}: {error.strerror or error}") from None
+    # Drawn into a temporary file renamed at the end: an error or a signal midway leaves no
+    # partial file, and an existing one of that name as it was.
+    with atomic_output(path, "wb") as handle:
+        figure.savefig(handle, format=plot_format(path), dpi=110)

@@ -9,6 +9,7 @@ Configurations of the rule inputs are integer masks: bit i is x[t - lags[i]], la
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -183,8 +184,23 @@ class EchoProcess:
         return all_subsets(self.lags)
 
     def learned_lags(self, learned: Iterable[int] | str) -> tuple[int, ...]:
-        """Check a learned set (lags, or text such as ``3,8`` / ``none``) against the rules."""
-        lags = parse_lags(learned) if isinstance(learned, str) else tuple(sorted(set(learned)))
+        """Check a learned set (lags, or text such as ``3,8`` / ``none``) against the rules.
+
+        A single lag is not a set: ``cross_entropy(3)`` is an error that says to write ``[3]``
+        (and ``0`` could read as "nothing learned" when it means lag 0)."""
+        if isinstance(learned, str):
+            lags = parse_lags(learned)
+        elif not isinstance(learned, Iterable):
+            raise ProcessError(
+                f"learned: expected a collection of lags such as [3] or (3, 8), or text such as "
+                f"'3,8' or 'none'; got {type(learned).__name__} {learned!r}"
+            )
+        else:
+            lags = tuple(learned)
+            for lag in lags:
+                if isinstance(lag, bool) or not isinstance(lag, numbers.Integral):
+                    raise ProcessError(f"learned: {lag!r} is not a lag (a whole number)")
+            lags = tuple(sorted({int(lag) for lag in lags}))
         for lag in lags:
             if lag not in self.lags:
                 known = ", ".join(map(str, self.lags)) or "none"

@@ -32,12 +32,36 @@ def markdown_table(headers: Sequence[str], rows: Rows, right: Sequence[bool]) ->
     return "\n".join([line(headers), align] + [line(row) for row in rows]) + "\n"
 
 
-def latex_tabular(headers: Sequence[str], rows: Rows, right: Sequence[bool]) -> str:
-    """A ``tabular`` that compiles with no packages; cells are already LaTeX."""
+def markdown_text(text: str) -> str:
+    """Text that Markdown shows as it is: every ASCII punctuation mark backslash-escaped (as
+    CommonMark allows), and control characters such as a newline written as ``\\x0a``.
+
+    >>> markdown_text("a_b*[c](d).csv")
+    'a\\\\_b\\\\*\\\\[c\\\\]\\\\(d\\\\)\\\\.csv'
+    """
+    out = []
+    for char in text:
+        if char.isascii() and not char.isalnum() and char.isprintable() and char != " ":
+            out.append("\\" + char)
+        elif not char.isprintable():
+            out.append(f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def latex_tabular(headers: Sequence[str], rows: Rows, right: Sequence[bool], wrap_last: bool = False) -> str:
+    """A ``tabular`` that compiles with no packages; cells are already LaTeX. ``wrap_last``: a
+    ``tabularx`` (``\\usepackage{tabularx}``) as wide as the line, whose last column takes the
+    width left and breaks its text (a long exact form) over lines."""
     spec = "".join("r" if r else "l" for r in right)
     body = [" & ".join(headers) + r" \\", r"\hline"]
     body += [" & ".join(row) + r" \\" for row in rows]
-    return "\\begin{tabular}{" + spec + "}\n\\hline\n" + "\n".join(body) + "\n\\hline\n\\end{tabular}\n"
+    begin, end = "\\begin{tabular}{" + spec + "}", "\\end{tabular}"
+    if wrap_last:
+        begin = "\\begin{tabularx}{\\linewidth}{" + spec[:-1] + r">{\raggedright\arraybackslash}X}"
+        end = "\\end{tabularx}"
+    return begin + "\n\\hline\n" + "\n".join(body) + "\n\\hline\n" + end + "\n"
 
 
 def csv_table(headers: Sequence[str], rows: Rows) -> str:

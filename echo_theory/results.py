@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,9 +42,17 @@ class SubsetEntropy:
 
 
 class RowsByLearned:
-    """A table whose rows each carry a ``learned`` subset: look one up by its lags."""
+    """A table whose rows each carry a ``learned`` subset: look one up by its lags. ``str`` (and
+    so ``print``) gives the text table; ``repr`` stays one short line."""
 
     rows: tuple
+
+    def __str__(self) -> str:
+        return self.to_text().rstrip("\n")
+
+    def __repr__(self) -> str:
+        count = len(self.rows)
+        return f"<{type(self).__name__}: {count} row{'s' * (count != 1)} in {self.units}; print() shows it>"
 
     def row(self, learned: Iterable[int]):
         """The row whose learned set is ``learned`` (lags in any order)."""
@@ -54,7 +63,7 @@ class RowsByLearned:
         raise KeyError(wanted)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SubsetTable(RowsByLearned):
     """One row per learned subset, in the order asked for; ``window`` is T when the rows hold
     window optima, else None."""
@@ -122,8 +131,12 @@ class SubsetTable(RowsByLearned):
         return f"`{self.process.describe()}`\n\n" + table
 
     def to_latex(self) -> str:
+        """A ``tabularx`` (``\\usepackage{tabularx}``), the exact forms breaking over lines."""
         rows = self._cells(_set_latex, render.fixed, lambda v: f"${v.latex}$")
-        return render.latex_tabular(self._headers(), rows, self._right())
+        # the units under each number's heading, so the numbers leave the exact forms room
+        headers = [re.sub(r"^(.*) (\(\w+\))$", r"\\shortstack[r]{\1\\\\ \2}", h) for h in self._headers()]
+        # \noindent: a table as wide as the line does not fit after a paragraph's indent
+        return "\\noindent\n" + render.latex_tabular(headers, rows, self._right(), wrap_last=True)
 
     def to_csv(self) -> str:
         rows = self._cells(format_lags, render.full, lambda v: v.text)
@@ -138,4 +151,6 @@ class SubsetTable(RowsByLearned):
 
 
 def _set_latex(lags: tuple[int, ...]) -> str:
-    return r"$\{" + ", ".join(map(str, lags)) + r"\}$" if lags else r"$\varnothing$"
+    return (
+        r"$\{" + ", ".join(map(str, lags)) + r"\}$" if lags else r"$\emptyset$"
+    )  # \varnothing would need amssymb

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Union
 
 from .errors import ParseError
-from .literals import _show, format_fraction, parse_shift
+from .literals import _show, format_fraction, parse_shift, symbol_name_problem
 
 if TYPE_CHECKING:
     import sympy
@@ -95,12 +95,15 @@ def parse_lags(text: str) -> tuple[int, ...]:
         return ()
     if not stripped:
         raise ParseError("lags: empty; give lags such as 3,8, or none")
-    return tuple(sorted({_parse_lag(part, f"lags {_show(text)}") for part in stripped.split(",")}))
+    where = f"lags {_show(text)}"  # once: quoting the text for every part would be quadratic
+    return tuple(sorted({_parse_lag(part, where) for part in stripped.split(",")}))
 
 
 def _parse_lag(text: str, where: str) -> int:
     stripped = text.strip()
-    if _LAG.fullmatch(stripped) and len(stripped) <= 12:
+    if _LAG.fullmatch(stripped):
+        if len(stripped.lstrip("0")) > len(str(MAX_LAG)):  # too large, whatever its digits
+            raise ParseError(f"{where}: lag {_show(stripped)} is beyond the largest lag, {MAX_LAG}")
         lag = int(stripped)
         if lag <= MAX_LAG:
             return lag
@@ -119,6 +122,10 @@ def _symbolic_shift(shift: object, lag: int) -> Shift:
         return Fraction(int(shift.p), int(shift.q))
     if not shift.free_symbols or not all(s.is_real for s in shift.free_symbols):
         raise ParseError(f"rule {lag}: shift {shift} is neither a rational number nor in real symbols")
+    for symbol in sorted(shift.free_symbols, key=str):
+        problem = symbol_name_problem(symbol.name)
+        if problem is not None:
+            raise ParseError(f"rule {lag}: {symbol.name!r} is not a usable symbol name: {problem}")
     return shift
 
 

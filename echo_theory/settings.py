@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import asdict, dataclass
 
 from .errors import LimitError, ProcessError, SettingError
@@ -16,6 +17,17 @@ from .process import EchoProcess
 OPTIMIZERS = ("adagrad", "sgd", "adam")
 MAX_STATE_SIZE = 1024  # W_hh alone is H^2 floats per model, and each step costs H^2 B
 MAX_SERIES_LENGTH = 100_000_000  # the series is held in memory, as float64 windows
+# The memory a run may plan for; None: half of this machine's memory (8 GiB where unknown).
+MAX_MEMORY: int | None = None
+# A cell's per-step state relative to the tanh RNN's H floats: a GRU keeps about 3 H (its
+# gates), an LSTM about 4 H (gates and the cell). Read from ``settings.cell`` when there is
+# one (the RNN otherwise); a cell not listed counts as 1.
+CELL_STATE_FACTOR: dict[str, int] = {"rnn": 1, "gru": 3, "lstm": 4}
+# Copies of the training loop's and the evaluation's constants (NumPy-free here; a test keeps
+# them equal): windows per history point, steps per held-out block, targets per effect chunk.
+_HISTORY_EVERY, _BLOCK_STEPS, _CHUNK_TARGETS = 100, 256, 64
+_STEP_OBJECTS = 400  # bytes of Python objects per unrolled step (a cache tuple of two views)
+_HISTORY_POINT = 200  # bytes per model per history point (a dataclass and its floats)
 
 
 def whole(value: object, name: str, minimum: int) -> int:
@@ -101,6 +113,69 @@ class TrainSettings:
                 f"rule lag {longest} is not shorter than a row of the series ({self.row_length} steps: "
                 f"--series-length {self.series_length} in {self.batch_size} rows)"
             )
+        self.check_memory(process)
+
+    def memory(self, process: EchoProcess, models: int = 1) -> dict[str, int]:
+        """Bytes a run of ``models`` models needs, by part, from the shapes the loop allocates:
+        the series (uint8 x and y as drawn, stacked and cut into windows), the training window
+        (states, inputs as floats, gradients), the held-out pass (a block of windows, the states
+        kept for the lag effects) and the history of the training loss."""
+        m, n, b, t = models, self.series_length, self.batch_size, self.num_steps
+        h = self.state_size * CELL_STATE_FACTOR.get(getattr(self, "cell", "rnn"), 1)
+        depth = max(process.lags, default=0)
+
+        def unroll(windows: int) -> int:  # rnn.Unroll: v, y, z, the loss's temporaries
+            return 8 * m * b * windows * ((t + 1) * (h + 2) + 4 * t) + _STEP_OBJECTS * windows * t
+
+        training = (
+            unroll(1)
+            + 8 * m * b * (2 * t * h + 4 * h)  # dpre and dh_out; state, zeros, pre, dh
+            + 8 * m * t * h * (h + 2)  # the window's weight gradient, step by step, before its sum
+            + 8 * 4 * m * h * (h + 3)  # parameters, gradients, the optimizer's moments
+        )
+        block = min(self.windows, max(1, -(-max(_BLOCK_STEPS, depth) // t)))
+        held_out = (
+            unroll(block)
+            + 8 * m * h * b * (2 * block * t + 3 * depth)  # the states before each step, the tail
+            + 8 * m * h * b * 2 * min(_CHUNK_TARGETS, block * t) * 3  # the lag effects' forced states
+        )
+        points = self.epochs * -(-self.windows // _HISTORY_EVERY)
+        return {
+            "series": 8 * m * n,
+            "training": training,
+            "held-out": held_out,
+            "history": _HISTORY_POINT * m * points,
+        }
+
+    def check_memory(self, process: EchoProcess, models: int = 1) -> None:
+        """A LimitError, before any work, when the run would need more memory than the limit."""
+        parts = self.memory(process, models)
+        need, limit = sum(parts.values()), memory_limit()
+        if need > limit:
+            largest = max(parts, key=parts.get)
+            raise LimitError(
+                f"this run needs about {_bytes(need)} of memory ({largest}: {_bytes(parts[largest])}), "
+                f"above the limit of {_bytes(limit)}; lower --series-length, --batch-size, "
+                f"--num-steps or --epochs"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def memory_limit() -> int:
+    """MAX_MEMORY, or half of the machine's physical memory."""
+    if MAX_MEMORY is not None:
+        return MAX_MEMORY
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def _bytes(count: int) -> str:
+    """A size for reading: 812 MB, 15.2 GB, 3.1 TB (powers of 1000)."""
+    for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count / 10**6:.2g} MB"

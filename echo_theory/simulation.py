@@ -74,6 +74,10 @@ def _count_block(task: tuple) -> tuple[int, np.ndarray]:
 
 def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
+    # A forked worker inherits the parent's handlers; the CLI's turns SIGTERM into an exception,
+    # which in a worker would be a traceback. pool.terminate() sends SIGTERM: let it just end.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def simulate_counts(
@@ -88,7 +92,8 @@ def simulate_counts(
     """Counts of (configuration of the rule lags, y) in each of the BLOCKS blocks of a run.
 
     ``progress`` is called with the steps of each block as it finishes. ``jobs`` > 1 counts the
-    blocks in a process pool; Ctrl-C (KeyboardInterrupt) ends the workers before it propagates.
+    blocks in a process pool; Ctrl-C (KeyboardInterrupt), or any exception raised meanwhile (the
+    CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates.
     """
     plan = SamplerPlan.of(process, method)
     samples = check_samples(samples)
@@ -185,7 +190,7 @@ class SimulationRow:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SimulationTable(RowsByLearned):
     """A simulation's estimates beside the exact values, one row per learned subset."""
 

@@ -79,6 +79,19 @@ class TrainResult:
     history: tuple[HistoryPoint, ...]
     references: tuple[SubsetValue, ...] = field(repr=False)  # every subset's reference value
 
+    def __str__(self) -> str:
+        return self.to_text().rstrip("\n")
+
+    def __repr__(self) -> str:
+        return (
+            f"<TrainResult: held-out loss {self.final_loss:.4f}, nearest subset "
+            f"{format_lags(self.nearest.learned)}; print() shows the readout>"
+        )
+
+    def _repr_markdown_(self) -> str:
+        """The readout as ``str`` gives it, in a code block (its columns stay aligned)."""
+        return "```text\n" + self.to_text().rstrip("\n") + "\n```\n"
+
     @property
     def bound_is_exact(self) -> bool:
         """The truncation bound is exact theory only with the state reset at every window."""
@@ -149,10 +162,26 @@ def _loss(value: float) -> str:
     return render.fixed(value, 4) if abs(value) < 1e6 else f"{value:.4g}"
 
 
-def _seed_sequences(seed: int, epochs: int) -> tuple[np.random.SeedSequence, ...]:
+class _Streams(Sequence):
+    """Child i of SeedSequence(seed), made when asked for: what ``spawn`` gives at index i, with
+    no list of every epoch's stream made up front (10^8 epochs would be gigabytes)."""
+
+    def __init__(self, seed: int, count: int) -> None:
+        self.seed, self.count = seed, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> np.random.SeedSequence:
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return np.random.SeedSequence(self.seed, spawn_key=(index,))
+
+
+def _seed_sequences(seed: int, epochs: int) -> Sequence[np.random.SeedSequence]:
     """Independent streams from one seed: the initial weights, the held-out series, then one
     series per epoch. Each is spawned by index, so it does not depend on the number of epochs."""
-    return tuple(np.random.SeedSequence(seed).spawn(2 + epochs))
+    return _Streams(seed, 2 + epochs)
 
 
 def _sample(process: EchoProcess, settings: TrainSettings, streams: Sequence[np.random.SeedSequence]):
@@ -226,6 +255,7 @@ def train_seeds(
     seeds = [whole(seed, "seed", 0) for seed in seeds]
     if not seeds:
         raise SettingError("seeds: give at least one")
+    settings.check_memory(process, len(seeds))
     # Overflow and nan are expected when a run diverges; it is detected and reported as an error.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _train_seeds(process, settings, seeds, progress)

@@ -69,3 +69,6 @@ class ExactValue:
 
     def _repr_latex_(self) -> str:
         return f"${self.latex}$"
+
+    def _repr_markdown_(self) -> str:
+        return f"${self.latex}$"

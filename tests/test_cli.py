@@ -3,11 +3,14 @@
 import csv
 import io
 import json
+import math
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from echo_theory import MAX_RULES, EchoProcess
 from echo_theory.cli import cli
@@ -102,7 +105,10 @@ def test_compute_markdown_and_latex():
     markdown = run("compute", *SEED, "--format", "markdown").output
     assert r"| {3} | 0.5191666997 | 0.1423965385 | $3 \log 2 - \frac{3}{16} \log 3" in markdown
     latex = run("compute", *SEED, "--format", "latex").output
-    assert latex.startswith(r"\begin{tabular}{lrrl}")
+    assert latex.startswith(
+        "\\noindent\n\\begin{tabularx}{\\linewidth}{lrr>{\\raggedright\\arraybackslash}X}"
+    )
+    assert r"$\emptyset$ & 0.6615632382" in latex
     assert r"$\{3, 8\}$ & 0.4544543674" in latex
 
 
@@ -345,7 +351,19 @@ TRAIN_BAD_INPUT = [
         "(8 steps: --series-length 1600 in 200 rows)",
     ),
     (["--state-size", "5000"], "Error: --state-size 5000 is above the limit of 1024"),
-    (["--plot", "/no/such/dir/curve.png"], "Error: --plot: the directory '/no/such/dir' does not exist"),
+    (["--plot", "/no/such/dir/curve.png"], "Error: --plot: the folder '/no/such/dir' does not exist"),
+    (
+        ["--plot", "/proc/c.png"],
+        "Error: --plot: cannot write in the folder '/proc': No such file or directory",
+    ),
+    (
+        ["--plot", "c" * 300 + ".png"],
+        "Error: --plot: the file name is 304 bytes, too long to write",
+    ),
+    (
+        ["--plot", "curve.jpg"],
+        "Error: --plot: 'curve.jpg' ends in '.jpg'; give a name ending in .png, .pdf, .svg",
+    ),
     (
         ["--series-length", "20000", "--optimizer", "sgd", "--learning-rate", "1e308"],
         "Error: training diverged at epoch 1, window 2: the loss (inf) stopped being finite; "
@@ -381,3 +399,122 @@ def test_progress_line(capsys):
     assert err.startswith("\repoch 1/2 [##......................] window 100/1000  loss 0.6123")
     assert "\repoch 1/2 [########################] window 1000/1000  loss 0.5200" in err
     assert err.endswith("\r")  # the line is cleared before the result is printed
+
+
+# --- one grammar for numbers, and fuzzing the grammars --------------------------------------
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0661\u0660", "\uff15", "+3", "3.0", "1e1", "0x10", "", " "])
+@pytest.mark.parametrize("option", ["--window"])
+def test_integer_options_take_ascii_digits_only(option, text):
+    result = run("compute", *SEED, option, text)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: Invalid value for '{option}': ")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", *SEED, "--num-steps", "1_0"],
+        ["train", *SEED, "--seed", "\u0661"],
+        ["train", *SEED, "--learning-rate", "1_0"],
+        ["train", *SEED, "--learning-rate", "\u0661.5"],
+        ["train", *SEED, "--learning-rate", "nan"],
+        ["train", *SEED, "--clip-norm", "infinity"],
+        ["simulate", *SEED, "--seed", "1_0"],
+        ["simulate", *SEED, "--jobs", "\uff12"],
+    ],
+)
+def test_number_options_share_the_rules_grammar(args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Invalid value for ") and result.stderr.count("\n") == 1
+
+
+def test_a_huge_integer_option_is_too_large():
+    result = run("compute", *SEED, "--window", "9" * 40)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: Invalid value for '--window': '" + "9" * 40 + "' is too large\n"
+
+
+def test_number_options_accept_the_rules_spellings():
+    data = json.loads(
+        run(
+            "train", *SMALL, *SEED, "--learning-rate", "1/20", "--clip-norm", "5e0", "--format", "json"
+        ).output
+    )
+    assert data["settings"]["learning_rate"] == 0.05 and data["settings"]["clip_norm"] == 5.0
+
+
+def _one_line_error(result) -> bool:
+    return (
+        result.exit_code == 2
+        and result.stdout == ""
+        and result.stderr.startswith("Error: ")
+        and result.stderr.count("\n") == 1
+        and result.stderr.endswith("\n")
+    )
+
+
+@given(st.text(max_size=30))
+def test_any_rule_text_is_a_result_or_one_line(text):
+    result = run("compute", "--rule", text, "--learned", "none")
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0 or _one_line_error(result), (text, result.output)
+    if result.exit_code == 0:  # a valid rule: LAG:SHIFT with an ASCII lag and a number or a name
+        lag, _, shift = text.strip().partition(":")
+        assert lag.strip().isascii() and lag.strip().isdigit(), text
+        assert shift.strip() and shift.strip().isascii(), text
+
+
+@given(st.text(max_size=20) | st.integers(-5, 10**6).map(str))
+def test_any_integer_option_text_is_a_result_or_one_line(text):
+    result = run("compute", "--rule", "3:+0.5", "--learned", "3", "--window", text)
+    assert result.exit_code == 0 or _one_line_error(result), (text, result.output)
+    # the oracle: Python's int() after checking the spelling by hand
+    plain = text.strip()
+    valid = plain != "" and all(c in "0123456789" for c in plain) and len(plain.lstrip("0")) <= 30
+    assert (result.exit_code == 0) == (valid and int(plain) >= 1), text
+
+
+@given(st.text(max_size=20) | st.floats(allow_nan=True, allow_infinity=True).map(repr))
+def test_any_real_option_text_is_a_number_or_one_line(text):
+    # --num-steps 0 is an error after --learning-rate is read: no training ever starts
+    result = run("train", "--rule", "3:+0.5", "--learning-rate", text, "--num-steps", "0")
+    assert _one_line_error(result), (text, result.output)
+    plain = text.strip()
+    try:
+        number = float(plain)
+    except ValueError:
+        number = None
+    spelled = plain.isascii() and "_" not in plain and not any(c.isalpha() and c not in "eE" for c in plain)
+    valid = number is not None and spelled and math.isfinite(number) and number > 0
+    if valid:
+        assert "'--num-steps'" in result.stderr, (text, result.stderr)
+    elif "/" not in plain:  # fractions (1/20) are valid too, and float() cannot read them
+        assert "'--learning-rate'" in result.stderr, (text, result.stderr)
+
+
+def test_the_signal_handlers_are_the_callers_again_after_a_command():
+    import signal
+
+    assert run("compute", *SEED).exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+
+
+def test_train_help_says_its_rules_are_numbers_and_it_has_q():
+    text = run("train", "--help").output
+    assert "3:a" not in text and "numbers: this command samples" in " ".join(text.split())
+    assert "-q, --quiet" in text
+    assert "3:a" not in run("simulate", "--help").output
+    assert "3:a" in run("compute", "--help").output
+    result = run("train", *SEED, *SMALL, "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+@given(st.text(max_size=30))
+def test_any_learned_text_is_a_result_or_one_line(text):
+    result = run("compute", *SEED, "--learned", text)
+    assert result.exit_code == 0 or _one_line_error(result), (text, result.output)

@@ -98,8 +98,8 @@ BAD_INPUT = [
         "Error: --samples: 2000000000000 is more than the limit of 1e12 (hours of work even on the "
         "fast path, for a standard error already below 1e-6)",
     ),
-    ([*SEED, "--seed", "-1"], "Error: Invalid value for '--seed': -1 is not in the range x>=0."),
-    ([*SEED, "--jobs", "0"], "Error: Invalid value for '--jobs': 0 is not in the range 1<=x<=64."),
+    ([*SEED, "--seed", "-1"], "Error: Invalid value for '--seed': '-1' is not an integer >= 0"),
+    ([*SEED, "--jobs", "0"], "Error: Invalid value for '--jobs': '0' is not an integer in 1..64"),
     ([*SEED, "--learned", "5"], "Error: learned lag 5 has no rule (rule lags: 3, 8)"),
     (
         ["--rule", "3:+0.5", "--rule", "5:+0.5"],

@@ -163,3 +163,21 @@ def test_tables_and_frames():
     assert "49992 steps counted" in text and "estimate (bits)" in text
     assert table.to_csv().splitlines()[0] == "learned,estimate,miller_madow,stderr"
     assert "| {3, 8} |" in table.to_markdown()
+
+
+def test_a_file_name_is_escaped_in_markdown():
+    from dataclasses import replace
+
+    x, y = sample_series(SEED, 20_000, 1)
+    table = replace(estimate_series(x, y, "3"), source="*bold* [link](x)_\n# head.csv")
+    first = table.to_markdown().split("\n\n")[0]
+    assert first.startswith(r"\*bold\* \[link\]\(x\)\_\x0a\# head\.csv: 19997 steps counted")
+    assert "\n" not in first
+    assert table.to_text().startswith("*bold* [link](x)_\n# head.csv: ")  # text shows it as it is
+
+
+def test_print_gives_the_estimate_table():
+    x, y = sample_series(SEED, 20_000, 1)
+    table = estimate_series(x, y, "3")
+    assert str(table) == table.to_text().rstrip("\n")
+    assert repr(table) == "<EstimateTable: 2 rows in nats; print() shows it>"

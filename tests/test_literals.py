@@ -1,3 +1,5 @@
+import shutil
+import subprocess
 from fractions import Fraction
 
 import pytest
@@ -8,11 +10,13 @@ from echo_theory.errors import EchoTheoryError, ParseError
 from echo_theory.literals import (
     NUMBER_HINT,
     format_fraction,
+    make_symbol,
     parse_assignments,
     parse_count,
     parse_number,
     parse_probability,
     parse_shift,
+    symbol_name_problem,
 )
 
 
@@ -153,3 +157,88 @@ def test_bad_counts(text, message):
 def test_counts_round_trip(count):
     assert parse_count(str(count)) == count
     assert parse_count(f"{count:e}".replace("e+", "e")) == Fraction(f"{count:e}")
+
+
+# --- symbol names that would print as something else ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("nan", "it reads as the constant nan"),
+        ("inf", "it reads as the constant inf"),
+        ("oo", "it reads as the constant oo"),
+        ("zoo", "it reads as the constant zoo"),
+        ("pi", "it reads as the constant pi"),
+        ("E", "it reads as the constant E"),
+        ("I", "it reads as the constant I"),
+        ("lambda", "lambda is a Python keyword"),
+        ("True", "True is a Python keyword"),
+        ("False", "False is a Python keyword"),
+        ("None", "None is a Python keyword"),
+        ("x", "x is part of the notation (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log)"),
+        ("y", "y is part of the notation (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log)"),
+        ("t", "t is part of the notation (x[t-3], y[t], H(Y | X_S), I(Y; X_S), log)"),
+        ("afrak", "its LaTeX, \\mathfrak{a}, needs a package beyond amsmath (for \\mathfrak)"),
+        ("ascr", "its LaTeX, \\mathscr{a}, needs a package beyond amsmath (for \\mathscr)"),
+        ("varkappa", "its LaTeX, \\varkappa, needs a package beyond amsmath (for \\varkappa)"),
+        ("_a", "a name begins and ends with a letter or digit"),
+        ("a_", "a name begins and ends with a letter or digit"),
+    ],
+)
+def test_names_that_mean_something_else_are_refused(name, reason):
+    from echo_theory import parse_rule
+
+    assert symbol_name_problem(name) == reason
+    with pytest.raises(ParseError) as error:
+        parse_rule(f"3:-{name}")
+    assert str(error.value) == f"rule '3:-{name}': shift: {name!r} is not a usable symbol name: {reason}"
+    with pytest.raises(ParseError, match="is not a usable symbol name"):
+        make_symbol(name)
+
+
+def test_a_sympy_shift_with_such_a_name_is_refused_too():
+    import sympy
+
+    from echo_theory import Rule
+
+    with pytest.raises(ParseError, match="'pi' is not a usable symbol name"):
+        Rule(3, sympy.Symbol("pi", real=True) / 2)
+
+
+@pytest.mark.parametrize("name", ["a", "s_3", "alpha", "Gamma", "varphi", "ell", "abm", "ahat", "a__2", "b1"])
+def test_ordinary_names_are_symbols(name):
+    assert symbol_name_problem(name) is None
+    assert make_symbol(name).name == name
+
+
+def _compiles(tmp_path, body):
+    document = (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n" + body + "\n\\end{document}\n"
+    )
+    (tmp_path / "names.tex").write_text(document)
+    done = subprocess.run(
+        ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "names.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_the_allowed_macros_are_amsmath_s_and_the_refused_ones_are_not(tmp_path):
+    """pdflatex, not a list typed in, decides: every macro a symbol's LaTeX may use compiles with
+    amsmath alone, and the macros of the refused names do not."""
+    import sympy
+
+    from echo_theory import literals
+
+    body = " ".join(
+        f"$\\{macro}{{a}}$" if macro not in ("left", "right") else "" for macro in literals._LATEX_MACROS
+    )
+    assert _compiles(tmp_path, body + " $\\left( a \\right)$")
+    for name in ["afrak", "ascr", "varkappa", "beth", "mho"]:
+        assert not _compiles(tmp_path, f"${sympy.latex(sympy.Symbol(name))}$"), name

@@ -1,4 +1,8 @@
 import math
+import shutil
+import subprocess
+
+import pytest
 
 from echo_theory import EchoProcess
 
@@ -87,7 +91,76 @@ def test_window_column_in_every_format():
     assert "window T=9 (nats)" in text[2]
     assert text[-1].split()[3] == expected
     assert "| window T=9 (nats) |" in table.to_markdown()
-    assert table.to_latex().startswith(r"\begin{tabular}{lrrrl}")
+    assert table.to_latex().startswith("\\noindent\n\\begin{tabularx}{\\linewidth}{lrrr")
     assert table.to_csv().splitlines()[0] == (
         "learned,cross_entropy,information,window_cross_entropy,exact,window_exact"
     )
+
+
+COMPUTE_PREAMBLE = (
+    "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{tabularx}\n\\begin{document}\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize(
+    "rules, window, clip",
+    [
+        (SEED, 9, False),
+        (SEED, None, False),
+        (["3:+0.5", "8:-0.25", "5:+1/8"], 9, True),
+        (["3:a", "8:-b"], 9, False),
+    ],
+)
+def test_compute_latex_compiles_in_the_documented_preamble(tmp_path, rules, window, clip):
+    """amsmath and tabularx (as the README says) and no undefined macro; numbers' exact forms
+    break within their column, so nothing runs into the margin. (A symbolic form breaks only
+    between its terms, and one term may be wider than the column.)"""
+    table = EchoProcess(rules, clip=clip).subset_table(window=window)
+    (tmp_path / "table.tex").write_text(COMPUTE_PREAMBLE + table.to_latex() + "\\end{document}\n")
+    result = subprocess.run(
+        ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "table.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = (tmp_path / "table.log").read_text(errors="replace")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "Undefined control sequence" not in log
+    if not table.process.is_symbolic:
+        assert "Overfull \\hbox" not in log
+
+
+# --- reading results in a terminal and a notebook -------------------------------------------
+
+
+def test_print_gives_the_text_table_and_repr_stays_short():
+    table = EchoProcess(SEED).subset_table()
+    assert str(table) == table.to_text().rstrip("\n")
+    assert repr(table) == "<SubsetTable: 4 rows in nats; print() shows it>"
+    derivation = EchoProcess(SEED).derive([[3]])
+    assert str(derivation) == derivation.to_text().rstrip("\n")
+    assert repr(derivation) == "<Derivation: 6 steps for 1 subset; print() shows it>"
+
+
+def test_an_exact_value_renders_in_a_notebook():
+    value = EchoProcess(SEED).cross_entropy([3, 8])
+    assert value._repr_markdown_() == f"${value.latex}$" == value._repr_latex_()
+
+
+@pytest.mark.parametrize("learned", [3, 3.0, None])
+def test_a_single_lag_is_not_a_learned_set(learned):
+    from echo_theory.errors import EchoTheoryError
+
+    with pytest.raises(EchoTheoryError, match=r"^learned: expected a collection of lags such as \[3\]"):
+        EchoProcess(SEED).cross_entropy(learned)
+
+
+@pytest.mark.parametrize("learned", [["3"], [3.0], [True]])
+def test_a_learned_set_holds_whole_numbers(learned):
+    from echo_theory.errors import EchoTheoryError
+
+    with pytest.raises(EchoTheoryError, match="is not a lag"):
+        EchoProcess(SEED).cross_entropy(learned)

@@ -92,3 +92,31 @@ def test_rule_parser_fuzz(text):
         return
     assert rule.lag >= 0
     assert parse_rule(str(rule)) == rule
+
+
+@pytest.mark.parametrize("lag", ["1234567890123", "9" * 40, "00000000000001000001"])
+def test_a_long_lag_is_too_large_not_malformed(lag):
+    with pytest.raises(ParseError, match=r"is beyond the largest lag, 1000000$"):
+        parse_rule(f"{lag}:+0.5")
+    with pytest.raises(ParseError, match=r"is beyond the largest lag, 1000000$"):
+        parse_lags(f"3,{lag}")
+
+
+def test_leading_zeros_are_still_a_lag():
+    assert parse_lags("0000000000000003,8") == (3, 8)
+
+
+def test_a_long_lag_list_parses_in_linear_time():
+    """120 KB of lags: quoting the whole text once per lag made this quadratic (10 s and more);
+    ten times the text must take about ten times as long, not a hundred."""
+    import time
+
+    def seconds(count):
+        text = ",".join(str(i % 1000) for i in range(count))
+        start = time.perf_counter()
+        parse_lags(text)
+        return time.perf_counter() - start
+
+    seconds(1000)  # warm up
+    small, large = min(seconds(3000) for _ in range(3)), min(seconds(30000) for _ in range(3))
+    assert large < 1.0 and large / small < 30, (small, large)

@@ -218,3 +218,51 @@ def test_ctrl_c_stops_cleanly(jobs):
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(child) for child in handle.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_end_the_workers_with_the_parent(signum):
+    """The signal to the parent alone (as `kill` sends it): the workers end with it, nothing is
+    printed, and the exit status is 128 + the signal."""
+    command = [sys.executable, "-m", "echo_theory", "simulate", "--rule", "3:+0.5", "--rule", "8:-0.25"]
+    process = subprocess.Popen(
+        [*command, "--samples", "1e12", "--jobs", "4"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while len(workers := _children(process.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 3, workers
+    time.sleep(0.5)  # the workers are counting
+    os.kill(process.pid, signum)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signum
+    assert out == "" and "Traceback" not in err and "Error" not in err
+    time.sleep(0.2)
+    assert [pid for pid in workers if _alive(pid)] == []
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+
+
+def test_print_gives_the_simulation_table():
+    table = simulate(EchoProcess(["3:+0.5"]), 10_000, seed=1)
+    assert str(table) == table.to_text().rstrip("\n")
+    assert repr(table) == "<SimulationTable: 2 rows in nats; print() shows it>"

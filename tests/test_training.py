@@ -209,3 +209,13 @@ def test_text_report():
     assert f"held-out loss              {result.final_loss:.4f}" in text
     assert "not a bound: the carried state can hold older inputs" in text
     assert "  3  +0.5000" in text and "  8  -0.2500" in text
+
+
+def test_a_result_prints_as_its_readout():
+    result = train(SEED, TrainSettings(series_length=20_000, batch_size=20))
+    assert str(result) == result.to_text().rstrip("\n")
+    assert repr(result).startswith(f"<TrainResult: held-out loss {result.final_loss:.4f}, nearest subset ")
+    assert len(repr(result)) < 120
+    markdown = result._repr_markdown_()
+    assert markdown.startswith("```text\n") and markdown.endswith("\n```\n")
+    assert result.to_text().rstrip("\n") in markdown
