@@ -105,8 +105,8 @@ class EchoProcess:
                 f"{counted} with symbols is more than the limit of {MAX_SYMBOLIC_RULES}: "
                 f"each subset's closed form holds up to 2^n SymPy terms; give numbers for some shifts"
             )
-        # single-lag rules first, by lag, then the interaction rules by their lags
-        order = sorted(parsed, key=lambda rule: (rule.kind != "lag", rule.lags, rule.kind))
+        # single-lag rules first, by lag, then the interaction rules by size, lags and kind
+        order = sorted(parsed, key=lambda rule: (len(rule.lags), rule.lags, rule.kind))
         object.__setattr__(self, "rules", tuple(order))
         object.__setattr__(self, "base", _exact_number(base, "base"))
         object.__setattr__(self, "p_x", _exact_number(p_x, "p_x"))
