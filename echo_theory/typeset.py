@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .value import ExactValue
 
 TITLE = "Expected cross entropy, step by step"
+FIRES = "rules that fire"  # the table's column of the conditions that hold (interaction rules)
 NAMED_TERMS = 2  # up to this many unlearned inputs, each term of a marginal is also written in words
 
 
@@ -431,7 +432,7 @@ class _Writer:
         # With interaction rules the bits no longer say which shifts apply: show them.
         fires = not self.d.process.is_additive
         if fires:
-            headers += ["rules that fire", "base + shifts"]
+            headers += [FIRES, "base + shifts"]
         headers += [M(m.p_given(1, "x")), M(m.p_given(0, "x"))]
         clipped = step.any_clipped
         if clipped:
@@ -939,7 +940,10 @@ class _LatexWriter(_TexWriter):
     def table(self, headers: Pieces, rows: list[Pieces], right: Sequence[bool]) -> None:
         cells = [[self.inline([cell]) for cell in row] for row in rows]
         tabular = render.latex_tabular([self.inline([h]) for h in headers], cells, right)
-        self.out += [r"\begin{center}", tabular.rstrip("\n"), r"\end{center}", ""]
+        # the table of interaction rules (which fire, and their sum) is wider than the page's
+        # text at normal size: set it smaller and tighter
+        narrow = [r"\small", r"\setlength{\tabcolsep}{3pt}"] if FIRES in headers else []
+        self.out += [r"\begin{center}", *narrow, tabular.rstrip("\n"), r"\end{center}", ""]
 
     def formulas(self, lines: list[str]) -> None:
         self.out += [r"\begin{gather*}", " \\\\\n".join(lines), r"\end{gather*}", ""]

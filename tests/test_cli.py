@@ -259,6 +259,7 @@ def test_train_json_shape():
         "nearest",
         "truncation_bound",
         "lag_effects",
+        "rule_effects",
         "history",
     ]
     assert data["process"] == EchoProcess(["3:+0.5", "8:-0.25"]).to_dict()
@@ -381,3 +382,47 @@ def test_progress_line(capsys):
     assert err.startswith("\repoch 1/2 [##......................] window 100/1000  loss 0.6123")
     assert "\repoch 1/2 [########################] window 1000/1000  loss 0.5200" in err
     assert err.endswith("\r")  # the line is cleared before the result is printed
+
+
+def test_compute_interaction_rules():
+    result = run("compute", "--rule", "3^8:+0.4", "--base", "0.3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["process"]["rules"] == [{"lags": [3, 8], "kind": "xor", "shift": "2/5", "rule": "3^8:+2/5"}]
+    exact = {tuple(row["learned"]): row["exact"] for row in data["rows"]}
+    assert exact[()] == exact[(3,)] == exact[(8,)] == "log(2)"
+    table = run("compute", "--rule", "3:+0.3", "--rule", "8:+0.3", "--rule", "3&8:-0.4", "--learned", "3")
+    assert table.output.startswith(
+        "x[t] ~ Bernoulli(1/2); P(y[t]=1 | x) = 1/2 + 3/10*x[t-3] + 3/10*x[t-8] - 2/5*x[t-3]*x[t-8]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "rule, line",
+    [
+        ("3&", "Error: rule '3&': '&' has no lag after it"),
+        (
+            "3&8^2:+0.4",
+            "Error: rule '3&8^2:+0.4': the condition '3&8^2' mixes & (and) with ^ (xor); "
+            "no precedence is defined, so give one operator per rule",
+        ),
+        (
+            "3 ^ 8:+0.4",
+            "Error: rule '3 ^ 8:+0.4': the condition '3 ^ 8' has spaces inside; write it without them",
+        ),
+    ],
+)
+def test_malformed_interaction_rules_exit_2(rule, line):
+    for command in ("compute", "derive", "simulate", "train"):
+        result = run(command, "--rule", rule)
+        assert result.exit_code == 2 and result.stdout == "" and result.stderr == line + "\n", command
+
+
+def test_train_reports_rule_effects():
+    result = run(
+        "train", "--rule", "3^8:+0.4", "--base", "0.3", *SMALL, "--num-steps", "9", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    (effect,) = json.loads(result.output)["rule_effects"]
+    assert set(effect) == {"rule", "exact", "measured", "stderr", "fraction"}
+    assert (effect["rule"], effect["exact"]) == ("3^8:+2/5", 0.4)
