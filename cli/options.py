@@ -19,7 +19,9 @@ def process_options(command: Callable) -> Callable:
             "rules",
             multiple=True,
             metavar="LAG:SHIFT",
-            help="P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. 3:+0.5, 8:-1/4, 3:a. Repeat for more rules.",
+            help="P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. 3:+0.5, 8:-1/4, 3:a; when x[t-3] and "
+            "x[t-8] are both 1, 3&8:+0.25; when an odd number of them are 1, 3^8:+0.4. "
+            "Repeat for more rules.",
         ),
         click.option(
             "--base",
