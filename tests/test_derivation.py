@@ -293,3 +293,13 @@ def test_the_parity_table_in_text():
 def test_interaction_derivations_count_lags():
     with pytest.raises(LimitError, match=r"derive takes at most 6 rules, not 7 rule lags"):
         EchoProcess(["0^1^2^3^4^5^6:+0.1"]).derive()
+
+
+def test_symbolic_interaction_derivation_substitutes_to_the_numeric_one():
+    derivation = EchoProcess(["3:a", "3^8:b", "3&8:-b"]).derive(at={"a": "1/10", "b": "3/10"})
+    conditions = [str(c) for c in derivation.step("conditions").conditions]
+    # entries: 1/2, 1/2 + a + b (x3 only), 1/2 + b (x8 only), 1/2 + a - b (both): no a alone
+    assert conditions == ["-1/2 <= b <= 1/2", "-1/2 <= a + b <= 1/2", "-1/2 <= a - b <= 1/2"]
+    substitution = derivation.step("substitution")
+    assert substitution.conditions_hold and all(row.agrees for row in substitution.rows)
+    assert substitution.numeric_process == EchoProcess(["3:+0.1", "3^8:+0.3", "3&8:-0.3"])
