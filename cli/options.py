@@ -24,7 +24,9 @@ def process_options(command: Callable | None = None, *, symbols: bool = True) ->
             "rules",
             multiple=True,
             metavar="LAG:SHIFT",
-            help=f"P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. {examples}. Repeat for more rules.",
+            help=f"P(y=1) moves by SHIFT when x[t-LAG] = 1, e.g. {examples}; when x[t-3] and "
+            "x[t-8] are both 1, 3&8:+0.25; when an odd number of them are 1, 3^8:+0.4. "
+            "Repeat for more rules.",
         ),
         click.option(
             "--base",

@@ -32,6 +32,7 @@ from .value import ExactValue, check_units
 if TYPE_CHECKING:
     from .process import EchoProcess
     from .results import SubsetTable
+    from .rules import Rule
 
 # A derivation writes out every configuration of every rule input for each learned subset:
 # 2^n rows and, for all subsets, 4^n terms. Six rules (4096 terms) is already a long handout.
@@ -61,13 +62,15 @@ class ProcessStep(Step):
 
 @dataclass(frozen=True)
 class TableRow:
-    """One configuration x of every rule input: P(x), and P(y=1 | x) before and after clipping."""
+    """One configuration x of every rule input: P(x), the rules whose condition holds there,
+    and P(y=1 | x) before and after clipping."""
 
     bits: tuple[int, ...]
     weight: Fraction
     raw: Probability  # base + the shifts of the rules that fire
     probability: Probability  # P(y=1 | x): ``raw``, clipped to [0, 1] under --clip
     complement: Probability  # P(y=0 | x)
+    fired: tuple[Rule, ...] = ()  # the rules whose condition holds, in the process's order
 
     @property
     def clipped(self) -> bool:
@@ -257,10 +260,12 @@ def derive(
     the derivation then ends by substituting it and comparing with the numeric process.
     """
     check_units(units)
-    if len(process.rules) > MAX_DERIVE_RULES:
+    n = len(process.lags)  # the terms are over the lags' configurations, one lag per rule or not
+    if n > MAX_DERIVE_RULES:
+        counted = str(n) if n == len(process.rules) else f"{n} rule lags"
         raise LimitError(
             f"a derivation writes out every input configuration for every subset (4^n terms); "
-            f"derive takes at most {MAX_DERIVE_RULES} rules, not {len(process.rules)} "
+            f"derive takes at most {MAX_DERIVE_RULES} rules, not {counted} "
             f"(compute takes up to 12)"
         )
     if learned is None:
@@ -300,10 +305,15 @@ def _table_step(process: EchoProcess) -> TableStep:
     # P(x) for a full configuration is the engine's marginal over every lag.
     full = process.marginal(process.lags)
     rows = tuple(
-        TableRow(cell.bits, cell.weight, raw, p, _complement(p))
+        TableRow(cell.bits, cell.weight, raw, p, _complement(p), _fired(process, cell.bits))
         for cell, raw, p in zip(full, process.raw_table, process.table, strict=True)
     )
     return TableStep("The conditional probability table", None, process.lags, process.p_x, rows)
+
+
+def _fired(process: EchoProcess, bits: tuple[int, ...]) -> tuple[Rule, ...]:
+    inputs = dict(zip(process.lags, bits, strict=True))
+    return tuple(rule for rule in process.rules if rule.holds(inputs))
 
 
 def _subset_steps(

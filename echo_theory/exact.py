@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 from .entropy import Probability, Term, entropy_form
-from .errors import SettingError
+from .errors import ProcessError, SettingError
 from .logform import LogForm, factorize
 from .value import ExactValue, check_units
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from .process import EchoProcess
     from .results import SubsetTable
+    from .rules import Rule
 
 Numerator = Union[int, "sympy.Expr"]
 
@@ -283,6 +284,34 @@ def lag_effect(process: EchoProcess, lag: int) -> Probability:
     table = _marginal_table(process, (lag,))
     difference = table.numerators[bit] - table.numerators[0]
     return _probability(_integer(difference), table.denominator)
+
+
+def rule_effect(process: EchoProcess, rule: Rule) -> Probability:
+    """P(y=1 | C) - P(y=1 | not C) for the rule's condition C, on the clipped table.
+
+    Each side is a weighted mean of the table over the configurations where C holds (or not):
+    sum W N / (M sum W), with the integer weights W of ``_weights`` and numerators N over the
+    common denominator M.
+    """
+    from .process import condition_holds
+
+    table = _full_table(process)
+    weights = _weights(table.size, process.p_x)
+    bits = sum(1 << process.lags.index(lag) for lag in rule.lags)
+    sums: dict[bool, list] = {True: [0, 0], False: [0, 0]}  # holds -> [sum W N, sum W]
+    for mask, n in table.numerators.items():
+        w = weights[mask.bit_count()]
+        side = sums[condition_holds(rule.kind, mask & bits, bits)]
+        side[0] += w * n
+        side[1] += w
+    (on, w_on), (off, w_off) = sums[True], sums[False]
+    if not w_on or not w_off:
+        chance = "never holds" if not w_on else "always holds"
+        raise ProcessError(f"rule {rule}: its condition {chance} at p_x = {process.p_x}; it has no effect")
+    difference = on * w_off - off * w_on
+    if not isinstance(difference, int):
+        difference = _integer(difference.expand())
+    return _probability(difference, table.denominator * w_on * w_off)
 
 
 def _gain(nothing: _Table, learned: _Table, p_x: Fraction):

@@ -1,10 +1,12 @@
-"""The process: lag rules, a base probability, an input probability and a clip policy.
+"""The process: rules, a base probability, an input probability and a clip policy.
 
 It is the single source of truth that the engine, the sampler and the model all read.
 x_t ~ Bernoulli(p_x) independently, and P(y_t = 1 | x) = base + sum of the shifts of the rules
-whose x[t - lag] = 1, clamped to [0, 1] when ``clip`` is set, an error otherwise.
+whose condition holds (x[t-lag] = 1; all of several inputs 1; an odd number of them 1),
+clamped to [0, 1] when ``clip`` is set, an error otherwise.
 
-Configurations of the rule inputs are integer masks: bit i is x[t - lags[i]], lags sorted.
+Configurations of the rule inputs are integer masks: bit i is x[t - lags[i]], where ``lags``
+is the sorted union of every rule's lags.
 """
 
 from __future__ import annotations
@@ -78,23 +80,35 @@ class EchoProcess:
         if isinstance(rules, str):
             rules = [rules]
         parsed = [rule if isinstance(rule, Rule) else parse_rule(rule) for rule in rules]
-        seen: set[int] = set()
-        for rule in parsed:
-            if rule.lag in seen:
-                raise ProcessError(f"lag {rule.lag} has two rules; give each lag once")
-            seen.add(rule.lag)
-        if len(parsed) > MAX_RULES:
+        seen: dict[tuple, Rule] = {}
+        for rule in parsed:  # one rule per condition: same kind and same lags
+            condition = (rule.kind, rule.lags)
+            if condition in seen:
+                if rule.kind == "lag":
+                    raise ProcessError(f"lag {rule.lag} has two rules; give each lag once")
+                raise ProcessError(
+                    f"the condition {rule.condition_text} has two rules ({seen[condition]} and {rule}); "
+                    f"give each condition once"
+                )
+            seen[condition] = rule
+        # The cost is in the lags (the table and the walk are over their configurations); with
+        # single-lag rules only, that is one lag per rule.
+        n = len({lag for rule in parsed for lag in rule.lags})
+        counted = f"{n} rules" if n == len(parsed) else f"{n} rule lags"
+        if n > MAX_RULES:
             raise LimitError(
-                f"{len(parsed)} rules is more than the engine's limit of {MAX_RULES}: it visits "
+                f"{counted} is more than the engine's limit of {MAX_RULES}: it visits "
                 f"every subset of lags and every input configuration, 3^n steps ({MAX_RULES} rules "
                 f"take up to a minute, each rule more triples it)"
             )
-        if len(parsed) > MAX_SYMBOLIC_RULES and any(rule.is_symbolic for rule in parsed):
+        if n > MAX_SYMBOLIC_RULES and any(rule.is_symbolic for rule in parsed):
             raise LimitError(
-                f"{len(parsed)} rules with symbols is more than the limit of {MAX_SYMBOLIC_RULES}: "
+                f"{counted} with symbols is more than the limit of {MAX_SYMBOLIC_RULES}: "
                 f"each subset's closed form holds up to 2^n SymPy terms; give numbers for some shifts"
             )
-        object.__setattr__(self, "rules", tuple(sorted(parsed, key=lambda rule: rule.lag)))
+        # single-lag rules first, by lag, then the interaction rules by size, lags and kind
+        order = sorted(parsed, key=lambda rule: (len(rule.lags), rule.lags, rule.kind))
+        object.__setattr__(self, "rules", tuple(order))
         object.__setattr__(self, "base", _exact_number(base, "base"))
         object.__setattr__(self, "p_x", _exact_number(p_x, "p_x"))
         object.__setattr__(self, "clip", bool(clip))
@@ -107,9 +121,15 @@ class EchoProcess:
 
     # --- what the process is ---------------------------------------------------------------
 
-    @property
+    @cached_property
     def lags(self) -> tuple[int, ...]:
-        return tuple(rule.lag for rule in self.rules)
+        """The sorted union of every rule's lags: the table's bit order."""
+        return tuple(sorted({lag for rule in self.rules for lag in rule.lags}))
+
+    @property
+    def is_additive(self) -> bool:
+        """True when every rule is a single-lag rule: P(y=1 | x) is base + a sum of shift * x_L."""
+        return all(rule.kind == "lag" for rule in self.rules)
 
     @cached_property
     def symbols(self) -> frozenset:
@@ -145,14 +165,14 @@ class EchoProcess:
         for rule in self.rules:
             shift = rule.shift_text
             sign, magnitude = ("-", shift[1:]) if shift.startswith("-") else ("+", shift)
-            terms.append(f"{sign} {magnitude}*{lag_name(rule.lag)}")
+            terms.append(f"{sign} {magnitude}*{condition_name(rule)}")
         clip = ", clipped to [0, 1]" if self.clip else ""
         return f"x[t] ~ Bernoulli({format_fraction(self.p_x)}); P(y[t]=1 | x) = {' '.join(terms)}{clip}"
 
     def to_dict(self) -> dict:
         """The process as JSON-ready data (the ``process`` object of every JSON output)."""
         return {
-            "rules": [{"lag": rule.lag, "shift": rule.shift_text} for rule in self.rules],
+            "rules": [_rule_dict(rule) for rule in self.rules],
             "base": format_fraction(self.base),
             "p_x": format_fraction(self.p_x),
             "clip": self.clip,
@@ -171,7 +191,8 @@ class EchoProcess:
             number = parse_number(value, name) if isinstance(value, str) else Fraction(value)
             mapping[known[name]] = sympy.Rational(number.numerator, number.denominator)
         rules = [
-            Rule(rule.lag, rule.shift.subs(mapping)) if rule.is_symbolic else rule for rule in self.rules
+            Rule(rule.lags, rule.shift.subs(mapping), rule.kind) if rule.is_symbolic else rule
+            for rule in self.rules
         ]
         return EchoProcess(rules, base=self.base, p_x=self.p_x, clip=self.clip)
 
@@ -258,6 +279,34 @@ class EchoProcess:
         (lag,) = self.learned_lags([lag])
         return lag_effect(self, lag)
 
+    def rule_effect(self, rule: Rule | str) -> Probability:
+        """The exact average change in P(y=1) when a rule's condition C turns true:
+
+            E[P(y=1 | x) | C] - E[P(y=1 | x) | not C] = P(y=1 | C) - P(y=1 | not C)
+
+        over the independent inputs, on the clipped table. It is what a model's mean prediction
+        differs by between the steps where C holds and the others, so it can be measured from
+        (x, p) alone. Only the rule's condition matters (its shift is ignored), and its lags must
+        be rule lags of the process. For a single-lag rule it is ``lag_effect``. Without clipping
+        it is the rule's own shift plus, for each other rule, that rule's shift times
+        P(its condition | C) - P(its condition | not C): the shift itself when every other
+        condition is independent of C (no shared lag; or, at p_x = 1/2, a parity C and any
+        condition on a proper subset of its lags).
+
+        >>> EchoProcess(["3^8:+0.4"], base="0.3").rule_effect("3^8:+0.4")
+        Fraction(2, 5)
+        >>> EchoProcess(["3:+0.3", "8:+0.3", "3&8:-0.4"]).rule_effect("3&8:-0.4")
+        Fraction(0, 1)
+        """
+        from .exact import rule_effect
+
+        rule = rule if isinstance(rule, Rule) else parse_rule(rule)
+        missing = [lag for lag in rule.lags if lag not in self.lags]
+        if missing:
+            known = ", ".join(map(str, self.lags)) or "none"
+            raise ProcessError(f"rule {rule}: lag {missing[0]} has no rule (rule lags: {known})")
+        return rule_effect(self, rule)
+
     def subset_table(
         self,
         learned: Iterable[Iterable[int] | str] | None = None,
@@ -287,9 +336,18 @@ class EchoProcess:
     # --- construction -----------------------------------------------------------------------
 
     def _build_tables(self) -> tuple[tuple[Probability, ...], tuple[Probability, ...]]:
+        index = {lag: i for i, lag in enumerate(self.lags)}
+        single = {rule.lag: rule.shift for rule in self.rules if rule.kind == "lag"}
         raw: list[Probability] = [self.base]
-        for rule in self.rules:  # each rule doubles the table: its input off, then on
-            raw += [_simplify(p + rule.shift) for p in raw]
+        for lag in self.lags:  # each lag doubles the table: its input off, then on
+            shift = single.get(lag)
+            raw += raw if shift is None else [_simplify(p + shift) for p in raw]
+        for rule in self.rules:  # then each interaction rule adds its shift where it holds
+            if rule.kind != "lag":
+                bits = sum(1 << index[lag] for lag in rule.lags)
+                for mask in range(len(raw)):
+                    if condition_holds(rule.kind, mask & bits, bits):
+                        raw[mask] = _simplify(raw[mask] + rule.shift)
         if self.clip:
             return tuple(raw), tuple(_clamp(p) for p in raw)
         worst = None
@@ -302,6 +360,28 @@ class EchoProcess:
             given = self.config_text(mask)
             raise ProcessError(f"P(y=1 | {given}) = {_text(p)} is outside [0, 1]; use --clip to clamp")
         return tuple(raw), tuple(raw)
+
+
+def condition_holds(kind: str, on: int, bits: int) -> bool:
+    """Whether a condition over the inputs in ``bits`` holds when those in ``on`` are 1 (masks)."""
+    if kind == "xor":
+        return on.bit_count() % 2 == 1
+    return on == bits  # "lag" and "and": every input is 1
+
+
+def condition_name(rule: Rule) -> str:
+    """The condition as a 0/1 term: ``x[t-3]``, ``x[t-3]*x[t-8]``, ``(x[t-3] xor x[t-8])``."""
+    names = [lag_name(lag) for lag in rule.lags]
+    if rule.kind == "xor":
+        return "(" + " xor ".join(names) + ")"
+    return "*".join(names)
+
+
+def _rule_dict(rule: Rule) -> dict:
+    """A single-lag rule keeps the {lag, shift} shape scripts read; others say what they are."""
+    if rule.kind == "lag":
+        return {"lag": rule.lag, "shift": rule.shift_text}
+    return {"lags": list(rule.lags), "kind": rule.kind, "shift": rule.shift_text, "rule": str(rule)}
 
 
 def _simplify(p: Probability) -> Probability:

@@ -24,6 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import render
+from .effects import RuleEffect, held_out_rule_effects
 from .errors import SettingError, TrainingError
 from .evaluation import arrange, evaluate
 from .optimizers import clip_by_global_norm, make_optimizer
@@ -78,6 +79,7 @@ class TrainResult:
     lag_effects: tuple[LagEffect, ...]
     history: tuple[HistoryPoint, ...]
     references: tuple[SubsetValue, ...] = field(repr=False)  # every subset's reference value
+    rule_effects: tuple[RuleEffect, ...] = ()  # each interaction rule's effect (see ``effects``)
 
     def __str__(self) -> str:
         return self.to_text().rstrip("\n")
@@ -115,6 +117,7 @@ class TrainResult:
             "lag_effects": [
                 {"lag": e.lag, "exact": float(e.exact), "measured": e.measured} for e in self.lag_effects
             ],
+            "rule_effects": [e.to_dict() for e in self.rule_effects],
             "history": [asdict(point) for point in self.history],
         }
 
@@ -154,7 +157,30 @@ class TrainResult:
         ]
         lines.append("effect of x[t-lag] = 1 on P(y=1), on average")
         lines.append(render.text_table(["lag", "exact", "measured"], effects, [True, True, True]))
+        if self.rule_effects:
+            lines.append(_rule_effects_text(self.rule_effects))
         return "\n".join(lines)
+
+
+def _rule_effects_text(effects: Sequence[RuleEffect]) -> str:
+    """The interaction rules' effects: P(y=1) with the condition true minus with it false."""
+
+    def number(value: float | None, text: str) -> str:
+        return "none" if value is None else format(value, text)
+
+    rows = [
+        [
+            str(e.rule),
+            f"{float(e.exact):+.4f}",
+            number(e.measured, "+.4f"),
+            number(e.stderr, ".5f"),
+            number(e.fraction, ".2f"),
+        ]
+        for e in effects
+    ]
+    title = "effect of each interaction rule's condition on P(y=1), on average (true minus false)"
+    table = render.text_table(["rule", "exact", "measured", "stderr", "fraction"], rows, [False] + [True] * 4)
+    return title + "\n" + table
 
 
 def _loss(value: float) -> str:
@@ -271,6 +297,9 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
         del x, y
     x, y = _sample(process, settings, [stream[1] for stream in streams])
     losses, effects = evaluate(trainer.params, x, y, settings.num_steps, settings.reset_state, process.lags)
+    rule_effects = held_out_rule_effects(
+        process, trainer.params, x, y, settings.num_steps, settings.reset_state
+    )
     if not np.isfinite(losses).all():
         raise TrainingError("the held-out loss is not finite; try a smaller --learning-rate or --clip-norm 1")
     references, bound = _references(process, settings)
@@ -291,6 +320,7 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
                 ),
                 history=tuple(HistoryPoint(epoch, window, float(loss[m])) for epoch, window, loss in history),
                 references=references,
+                rule_effects=rule_effects[m],
             )
         )
     return tuple(results)

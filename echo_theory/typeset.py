@@ -30,9 +30,11 @@ if TYPE_CHECKING:
         TableStep,
     )
     from .process import EchoProcess
+    from .rules import Rule
     from .value import ExactValue
 
 TITLE = "Expected cross entropy, step by step"
+FIRES = "rules that fire"  # the table's column of the conditions that hold (interaction rules)
 NAMED_TERMS = 2  # up to this many unlearned inputs, each term of a marginal is also written in words
 
 
@@ -72,6 +74,17 @@ class _Plain:
 
     def vars(self, lags: Sequence[int]) -> str:
         return ", ".join(self.var(lag) for lag in lags)
+
+    xor = " ⊕ "
+
+    def condition(self, rule: Rule, term: bool = True) -> str:
+        """A rule's condition as a 0/1 quantity: x[t-3], x[t-3]·x[t-8] (and), x[t-3] ⊕ x[t-8]
+        (xor; bracketed as a ``term`` of a sum)."""
+        names = [self.var(lag) for lag in rule.lags]
+        if rule.kind == "xor":
+            body = self.xor.join(names)
+            return f"({body})" if term else body
+        return self.juxtapose.join(names)
 
     def given(self, lags: Sequence[int], bits: Sequence[int]) -> str:
         return ", ".join(f"{self.var(lag)}={bit}" for lag, bit in zip(lags, bits, strict=True))
@@ -180,6 +193,8 @@ class _Tex(_Plain):
 
     def var(self, lag: int) -> str:
         return "x_t" if lag == 0 else f"x_{{t-{lag}}}"
+
+    xor = r" \oplus "
 
     def p_y(self, y: int, lags: Sequence[int], bits: Sequence[int]) -> str:
         return f"P(y={y} \\mid {self.given(lags, bits)})" if lags else f"P(y={y})"
@@ -338,7 +353,7 @@ class _Writer:
             shift = rule.shift
             negative = shift < 0 if isinstance(shift, Fraction) else shift.could_extract_minus_sign()
             magnitude = -shift if negative else shift
-            body = m.var(rule.lag)
+            body = m.condition(rule)
             if magnitude != 1:
                 body = f"{m.factor(magnitude)}{m.juxtapose}{body}"
             terms.append(("-" if negative else "+", body))
@@ -360,6 +375,15 @@ class _Writer:
                 ".",
             ]
         )
+        # say once what each kind of interaction term means, on the first rule of that kind
+        said: list[str] = []
+        for kind, when in (("and", "all"), ("xor", "an odd number")):
+            rule = next((rule for rule in p.rules if rule.kind == kind), None)
+            if rule is not None:
+                said += ["; " if said else "", M(m.condition(rule, term=False))]
+                said.append(f" is 1 when {when} of its inputs are 1 ({kind})")
+        if said:
+            self.paragraph(["Here ", *said, ". Each is 0 otherwise."])
         self.paragraph(
             [
                 "A model that has learned the lags in a set ",
@@ -404,18 +428,27 @@ class _Writer:
             ]
         )
         headers: list[str] = [M(m.var(lag)) for lag in step.lags]
-        headers += [M("P(x)"), M(m.p_given(1, "x")), M(m.p_given(0, "x"))]
+        headers += [M("P(x)")]
+        # With interaction rules the bits no longer say which shifts apply: show them.
+        fires = not self.d.process.is_additive
+        if fires:
+            headers += [FIRES, "base + shifts"]
+        headers += [M(m.p_given(1, "x")), M(m.p_given(0, "x"))]
         clipped = step.any_clipped
         if clipped:
             headers.append("before clipping")
         rows = []
         for row in step.rows:
             cells: list[str] = [str(bit) for bit in row.bits]
-            cells += [M(m.num(row.weight)), M(m.num(row.probability)), M(m.num(row.complement))]
+            cells += [M(m.num(row.weight))]
+            if fires:
+                cells += self.fired_cells(row)
+            cells += [M(m.num(row.probability)), M(m.num(row.complement))]
             if clipped:
                 cells.append(M(m.num(row.raw)) if row.clipped else "")
             rows.append(cells)
-        right = [True] * len(step.lags) + [True, True, True] + ([False] if clipped else [])
+        right = [True] * len(step.lags) + [True] + ([False, False] if fires else [])
+        right += [True, True] + ([False] if clipped else [])
         self.table(headers, rows, right)
         if clipped:
             self.paragraph(
@@ -426,6 +459,19 @@ class _Writer:
                     " there.",
                 ]
             )
+
+    def fired_cells(self, row) -> list[str]:
+        """The conditions that hold in a row, and the sum they make: base + their shifts."""
+        m = self.m
+        if not row.fired:
+            return ["none", M(m.num(self.d.process.base))]
+        names = M(", ".join(m.condition(rule, term=False) for rule in row.fired))
+        terms: list[Term] = [("+", m.num(self.d.process.base))]
+        for rule in row.fired:
+            shift = rule.shift
+            negative = shift < 0 if isinstance(shift, Fraction) else shift.could_extract_minus_sign()
+            terms.append(("-" if negative else "+", m.num(-shift if negative else shift)))
+        return [names, M(_join(terms))]
 
     def write_marginal(self, step: MarginalStep) -> None:
         m = self.m
@@ -894,7 +940,10 @@ class _LatexWriter(_TexWriter):
     def table(self, headers: Pieces, rows: list[Pieces], right: Sequence[bool]) -> None:
         cells = [[self.inline([cell]) for cell in row] for row in rows]
         tabular = render.latex_tabular([self.inline([h]) for h in headers], cells, right)
-        self.out += [r"\begin{center}", tabular.rstrip("\n"), r"\end{center}", ""]
+        # the table of interaction rules (which fire, and their sum) is wider than the page's
+        # text at normal size: set it smaller and tighter
+        narrow = [r"\small", r"\setlength{\tabcolsep}{3pt}"] if FIRES in headers else []
+        self.out += [r"\begin{center}", *narrow, tabular.rstrip("\n"), r"\end{center}", ""]
 
     def formulas(self, lines: list[str]) -> None:
         self.out += [r"\begin{gather*}", " \\\\\n".join(lines), r"\end{gather*}", ""]

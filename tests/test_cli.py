@@ -265,6 +265,7 @@ def test_train_json_shape():
         "nearest",
         "truncation_bound",
         "lag_effects",
+        "rule_effects",
         "history",
     ]
     assert data["process"] == EchoProcess(["3:+0.5", "8:-0.25"]).to_dict()
@@ -463,8 +464,9 @@ def test_any_rule_text_is_a_result_or_one_line(text):
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 0 or _one_line_error(result), (text, result.output)
     if result.exit_code == 0:  # a valid rule: LAG:SHIFT with an ASCII lag and a number or a name
-        lag, _, shift = text.strip().partition(":")
-        assert lag.strip().isascii() and lag.strip().isdigit(), text
+        condition, _, shift = text.strip().partition(":")
+        lags = condition.strip().replace("&", "^").split("^")  # one lag, or lags joined by & or ^
+        assert all(lag.isascii() and lag.isdigit() for lag in lags), text
         assert shift.strip() and shift.strip().isascii(), text
 
 
@@ -518,3 +520,47 @@ def test_train_help_says_its_rules_are_numbers_and_it_has_q():
 def test_any_learned_text_is_a_result_or_one_line(text):
     result = run("compute", *SEED, "--learned", text)
     assert result.exit_code == 0 or _one_line_error(result), (text, result.output)
+
+
+def test_compute_interaction_rules():
+    result = run("compute", "--rule", "3^8:+0.4", "--base", "0.3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["process"]["rules"] == [{"lags": [3, 8], "kind": "xor", "shift": "2/5", "rule": "3^8:+2/5"}]
+    exact = {tuple(row["learned"]): row["exact"] for row in data["rows"]}
+    assert exact[()] == exact[(3,)] == exact[(8,)] == "log(2)"
+    table = run("compute", "--rule", "3:+0.3", "--rule", "8:+0.3", "--rule", "3&8:-0.4", "--learned", "3")
+    assert table.output.startswith(
+        "x[t] ~ Bernoulli(1/2); P(y[t]=1 | x) = 1/2 + 3/10*x[t-3] + 3/10*x[t-8] - 2/5*x[t-3]*x[t-8]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "rule, line",
+    [
+        ("3&", "Error: rule '3&': '&' has no lag after it"),
+        (
+            "3&8^2:+0.4",
+            "Error: rule '3&8^2:+0.4': the condition '3&8^2' mixes & (and) with ^ (xor); "
+            "no precedence is defined, so give one operator per rule",
+        ),
+        (
+            "3 ^ 8:+0.4",
+            "Error: rule '3 ^ 8:+0.4': the condition '3 ^ 8' has spaces inside; write it without them",
+        ),
+    ],
+)
+def test_malformed_interaction_rules_exit_2(rule, line):
+    for command in ("compute", "derive", "simulate", "train"):
+        result = run(command, "--rule", rule)
+        assert result.exit_code == 2 and result.stdout == "" and result.stderr == line + "\n", command
+
+
+def test_train_reports_rule_effects():
+    result = run(
+        "train", "--rule", "3^8:+0.4", "--base", "0.3", *SMALL, "--num-steps", "9", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    (effect,) = json.loads(result.output)["rule_effects"]
+    assert set(effect) == {"rule", "exact", "measured", "stderr", "fraction"}
+    assert (effect["rule"], effect["exact"]) == ("3^8:+2/5", 0.4)

@@ -253,3 +253,53 @@ def test_the_derivation_object():
     assert derivation._repr_markdown_() == derivation.to_markdown()
     assert derivation._repr_latex_() == derivation.to_latex(standalone=False)
     assert derivation.at is None
+
+
+@pytest.mark.parametrize(
+    "rules, options",
+    [
+        (["3^8:+0.4"], {"base": "0.3"}),
+        (["3:+0.3", "8:+0.3", "3&8:-0.4"], {"p_x": "1/3"}),
+        (["1^2^4:+0.5", "2&4:+0.5"], {"base": "0.25", "clip": True}),
+    ],
+)
+def test_interaction_derivations_hold_the_engines_values_and_the_rules_that_fire(rules, options):
+    process = EchoProcess(rules, **options)
+    derivation = process.derive()
+    check_against_engine(derivation, process)
+    table = derivation.step("table")
+    for row in table.rows:
+        inputs = dict(zip(process.lags, row.bits, strict=True))
+        fired = []
+        for rule in process.rules:  # the conditions, written out here
+            ones = sum(inputs[lag] for lag in rule.lags)
+            if (ones % 2 == 1) if rule.kind == "xor" else (ones == len(rule.lags)):
+                fired.append(rule)
+        assert row.fired == tuple(fired)
+        assert row.raw == process.base + sum(rule.shift for rule in fired)
+
+
+def test_the_parity_table_in_text():
+    text = EchoProcess(["3^8:+0.4"], base="0.3").derive([[3]]).to_text()
+    assert "P(y[t]=1 | x) = 3/10 + 2/5·(x[t-3] ⊕ x[t-8])." in text
+    assert (
+        "Here x[t-3] ⊕ x[t-8] is 1 when an odd number of its inputs are 1 (xor). Each is 0 otherwise." in text
+    )
+    assert "  x[t-3]  x[t-8]  P(x)  rules that fire  base + shifts  P(y=1 | x)  P(y=0 | x)" in text
+    assert "       1       0   1/4  x[t-3] ⊕ x[t-8]  3/10 + 2/5           7/10        3/10" in text
+    assert "       1       1   1/4  none             3/10                 3/10        7/10" in text
+
+
+def test_interaction_derivations_count_lags():
+    with pytest.raises(LimitError, match=r"derive takes at most 6 rules, not 7 rule lags"):
+        EchoProcess(["0^1^2^3^4^5^6:+0.1"]).derive()
+
+
+def test_symbolic_interaction_derivation_substitutes_to_the_numeric_one():
+    derivation = EchoProcess(["3:a", "3^8:b", "3&8:-b"]).derive(at={"a": "1/10", "b": "3/10"})
+    conditions = [str(c) for c in derivation.step("conditions").conditions]
+    # entries: 1/2, 1/2 + a + b (x3 only), 1/2 + b (x8 only), 1/2 + a - b (both): no a alone
+    assert conditions == ["-1/2 <= b <= 1/2", "-1/2 <= a + b <= 1/2", "-1/2 <= a - b <= 1/2"]
+    substitution = derivation.step("substitution")
+    assert substitution.conditions_hold and all(row.agrees for row in substitution.rows)
+    assert substitution.numeric_process == EchoProcess(["3:+0.1", "3^8:+0.3", "3&8:-0.3"])

@@ -440,3 +440,204 @@ def test_lag_effect_is_the_shift_without_clipping():
     assert clipped.lag_effect(3) == F(1, 2) * F(1, 2) + F(1, 2) * F(0)  # saturated when x5 = 1
     with pytest.raises(ProcessError, match="learned lag 4 has no rule"):
         process.lag_effect(4)
+
+
+# --- interaction rules (3&8, 3^8) against direct enumeration -----------------------------------
+# The oracle reads a plain spec, (lags, kind, shift) per rule, never the process's own rules or
+# masks: a configuration is a dict {lag: bit}, and each rule's condition is all() or parity.
+
+
+def _fires(kind, lags, config):
+    ones = sum(config[lag] for lag in lags)
+    return ones % 2 == 1 if kind == "xor" else ones == len(lags)
+
+
+def _oracle_p(spec, config):
+    rules, base, _, clip = spec
+    p = base + sum(shift for lags, kind, shift in rules if _fires(kind, lags, config))
+    return min(max(p, F(0)), F(1)) if clip else p
+
+
+def _configs(lags):
+    return [dict(zip(lags, bits, strict=True)) for bits in itertools.product((0, 1), repeat=len(lags))]
+
+
+def _weight(config, p_x):
+    return math.prod((p_x if bit else 1 - p_x for bit in config.values()), start=F(1))
+
+
+def _spec_lags(spec):
+    return sorted({lag for lags, _, _ in spec[0] for lag in lags})
+
+
+def _oracle_marginal(spec, learned):
+    """{x_S as a tuple: (P(x_S), P(y=1 | x_S))}, summing the other lags out by enumeration."""
+    lags, p_x = _spec_lags(spec), spec[2]
+    groups = defaultdict(lambda: [F(0), F(0)])
+    for config in _configs(lags):
+        w = _weight(config, p_x)
+        key = tuple(config[lag] for lag in learned)
+        groups[key][0] += w
+        groups[key][1] += w * _oracle_p(spec, config)
+    return {key: (w, joint / w if w else None) for key, (w, joint) in groups.items()}
+
+
+def _oracle_entropy(spec, learned):
+    total = 0.0
+    for w, q in _oracle_marginal(spec, learned).values():
+        if w:
+            total -= float(w) * sum(float(v) * math.log(v) for v in (q, 1 - q) if v > 0)
+    return total
+
+
+def _oracle_rule_effect(spec, kind, rule_lags):
+    """E[P(y=1 | x) | C] - E[P(y=1 | x) | not C] by enumeration."""
+    sums = {True: [F(0), F(0)], False: [F(0), F(0)]}
+    for config in _configs(_spec_lags(spec)):
+        w = _weight(config, spec[2])
+        side = sums[_fires(kind, rule_lags, config)]
+        side[0] += w * _oracle_p(spec, config)
+        side[1] += w
+    return sums[True][0] / sums[True][1] - sums[False][0] / sums[False][1]
+
+
+def _rule_text(lags, kind, shift):
+    op = {"lag": "", "and": "&", "xor": "^"}[kind]
+    return f"{op.join(map(str, lags))}:{shift}"
+
+
+@st.composite
+def interaction_specs(draw, max_lags=4):
+    """1 to max_lags lags, each rule a single lag, an AND or an XOR of 2+ of them (conditions
+    distinct), at least one interaction rule; shifts, base and p_x with small denominators."""
+    lags = draw(st.lists(st.integers(0, 12), min_size=2, max_size=max_lags, unique=True))
+    conditions = [("lag", (lag,)) for lag in lags]
+    for size in range(2, len(lags) + 1):
+        for subset in itertools.combinations(sorted(lags), size):
+            conditions += [("and", subset), ("xor", subset)]
+    chosen = draw(st.lists(st.sampled_from(conditions), min_size=1, max_size=5, unique=True))
+    if all(kind == "lag" for kind, _ in chosen):
+        chosen.append(draw(st.sampled_from([c for c in conditions if c[0] != "lag"])))
+    rules = [(subset, kind, draw(shift_values)) for kind, subset in chosen]
+    return rules, draw(probabilities), draw(probabilities), draw(st.booleans())
+
+
+def _build_interactions(spec):
+    rules, base, p_x, clip = spec
+    return EchoProcess([_rule_text(*rule) for rule in rules], base=base, p_x=p_x, clip=clip)
+
+
+@given(interaction_specs())
+def test_interaction_table_and_every_subset_match_enumeration(spec):
+    try:
+        process = _build_interactions(spec)
+    except ProcessError as error:
+        # refused exactly when unclipped and some configuration leaves [0, 1]
+        assert not spec[3]
+        assert any(not 0 <= _oracle_p(spec, c) <= 1 for c in _configs(_spec_lags(spec)))
+        assert "is outside [0, 1]; use --clip to clamp" in str(error)
+        return
+    lags = _spec_lags(spec)
+    assert process.lags == tuple(lags)
+    for mask, p in enumerate(process.table):  # bit i of the mask is x[t - lags[i]]
+        config = {lag: mask >> i & 1 for i, lag in enumerate(lags)}
+        assert p == _oracle_p(spec, config)
+    for row in process.subset_table().rows:
+        assert abs(row.cross_entropy.value - _oracle_entropy(spec, row.learned)) < 1e-12
+        expected = _oracle_marginal(spec, row.learned)
+        for cell in process.marginal(row.learned):
+            weight, q = expected[cell.bits]
+            assert cell.weight == weight
+            if weight:
+                assert cell.probability == q
+
+
+@given(interaction_specs(max_lags=3), st.integers(1, 14))
+def test_interaction_window_optimum_matches_enumeration(spec, window):
+    try:
+        process = _build_interactions(spec)
+    except ProcessError:
+        return
+    learned = process.lags
+    expected = (
+        sum(_oracle_entropy(spec, [lag for lag in learned if lag <= k]) for k in range(window)) / window
+    )
+    assert abs(process.window_cross_entropy(learned, window).value - expected) < 1e-12
+
+
+@given(interaction_specs())
+def test_rule_and_lag_effects_match_enumeration(spec):
+    try:
+        process = _build_interactions(spec)
+    except ProcessError:
+        return
+    p_x = spec[2]
+    for lags, kind, _ in spec[0]:
+        rule = f"{_rule_text(lags, kind, 1)}"
+        if p_x in (0, 1):
+            with pytest.raises(ProcessError, match=r"its condition (never|always) holds"):
+                process.rule_effect(rule)
+            continue
+        assert process.rule_effect(rule) == _oracle_rule_effect(spec, kind, lags)
+    if p_x in (0, 1):
+        return
+    for lag in process.lags:  # the average effect of flipping x_L, over every other input
+        others = [o for o in process.lags if o != lag]
+        expected = sum(
+            _weight(config, p_x) * (_oracle_p(spec, {**config, lag: 1}) - _oracle_p(spec, {**config, lag: 0}))
+            for config in _configs(others)
+        )
+        assert process.lag_effect(lag) == expected
+        assert process.rule_effect(f"{lag}:1") == expected  # a single-lag condition: the same thing
+
+
+def test_the_random_interaction_specs_cover_and_xor_clipping_and_biased_inputs():
+    seen = set()
+
+    @given(interaction_specs())
+    def record(spec):
+        try:
+            process = _build_interactions(spec)
+        except ProcessError:
+            return
+        seen.update(kind for _, kind, _ in spec[0])
+        if process.clip and process.raw_table != process.table:
+            seen.add("clipped")
+        if process.p_x not in (0, F(1, 2), 1):
+            seen.add("biased")
+
+    record()
+    assert {"and", "xor", "clipped", "biased"} <= seen
+
+
+def test_parity_hides_from_each_single_lag():
+    """3^8:+0.4 with base 0.3: y is a fair coin given either input alone, h(3/10) given both."""
+    process = EchoProcess(["3^8:+0.4"], base="0.3")
+    nothing = process.cross_entropy(())
+    assert process.cross_entropy([3]).form == process.cross_entropy([8]).form == nothing.form
+    assert nothing.text == "log(2)"
+    both = process.cross_entropy([3, 8]).value
+    assert abs(both - (-0.3 * math.log(0.3) - 0.7 * math.log(0.7))) < 1e-15
+    assert process.lag_effect(3) == process.lag_effect(8) == 0
+    assert process.rule_effect("3^8:+0.4") == F(2, 5)
+    # biased inputs leak parity into each lag: x3 is no longer independent of x3 xor x8
+    biased = EchoProcess(["3^8:+0.4"], base="0.3", p_x="1/3")
+    assert biased.cross_entropy([3]).value < biased.cross_entropy(()).value
+
+
+def test_rule_effect_is_the_shift_for_independent_conditions():
+    # disjoint lags; and at p_x = 1/2 a parity is independent of any proper subset of its lags
+    assert EchoProcess(["1:+0.2", "3&8:+0.25"]).rule_effect("3&8:1") == F(1, 4)
+    assert EchoProcess(["3:+0.2", "3^8:-0.3"]).rule_effect("3^8:1") == F(-3, 10)
+    # a shared lag in an AND: the other rules' conditions move with it
+    process = EchoProcess(["3:+0.3", "8:+0.3", "3&8:-0.4"])
+    assert process.rule_effect("3&8:1") == (F(1, 2) + F(3, 5) - F(2, 5)) - (F(1, 2) + F(3, 10) * F(2, 3))
+    with pytest.raises(ProcessError, match=r"^rule 3\^5:\+1: lag 5 has no rule \(rule lags: 3, 8\)$"):
+        process.rule_effect("3^5:1")
+
+
+def test_symbolic_interaction_rule_effect():
+    process = EchoProcess(["3:a", "3&8:b"], p_x="1/3")
+    a, b = sympy.symbols("a b", real=True)
+    # P(C) = 1/9; E[P | C] = 1/2 + a + b; E[P | not C] = 1/2 + a P(x3=1 | not C) = 1/2 + a (1/3 - 1/9) / (8/9)
+    assert sympy.simplify(process.rule_effect("3&8:1") - (a + b - a * sympy.Rational(1, 4))) == 0

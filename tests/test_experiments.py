@@ -32,3 +32,18 @@ def test_sweep_quick(tmp_path):
     assert len(table) == 1 + 2 * 2 * 2  # the header, then H in {4, 16} x T in {1, 5} x carried/reset
     assert plot.read_bytes().startswith(b"\x89PNG")
     assert '"num_steps": 5' in rows.read_text()
+
+
+@pytest.mark.slow
+def test_parity_quick(tmp_path):
+    rows = tmp_path / "rows.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "parity.py"), "--quick", "--json", str(rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| H | T | state | held-out loss (mean, range) | learn nothing | learn both")
+    assert len(table) == 1 + 2  # the header, then H 4, T 9, carried and reset
+    assert '"rule_effects"' in rows.read_text()

@@ -25,7 +25,11 @@ AWKWARD = EchoProcess(["0:+1/3", "2:+0.7", "100:-0.45"], base="0.15", p_x="1/3",
 NINE = EchoProcess(
     [f"{lag}:{(-1) ** lag * Fraction(lag, 200)}" for lag in (1, 2, 3, 5, 8, 13, 21, 34, 55)], p_x="0.3"
 )
-PROCESSES = [SEED, AWKWARD, EchoProcess(["1:0.1"], p_x="0.9"), EchoProcess([], base="1/7"), NINE]
+# interaction rules: a parity and an AND over shared lags (ties, clipping, p_x != 1/2), and six
+# lags through parities and conjunctions only, where the automatic choice is the general path
+PARITY = EchoProcess(["3^8:+0.4", "3:-0.1", "3&8:-0.45"], base="0.3", p_x="2/5", clip=True)
+SIX = EchoProcess(["1^2^3:+0.3", "4&5&6:-0.2", "2&5:+0.15", "1^6:-0.1"], base="0.4", p_x="0.55")
+PROCESSES = [SEED, AWKWARD, EchoProcess(["1:0.1"], p_x="0.9"), EchoProcess([], base="1/7"), NINE, PARITY, SIX]
 
 
 def concatenated(process, length, seed, chunk_size, method):
@@ -43,6 +47,12 @@ def cell_counts(x, y, lags):
         mask = sum(int(x[t - lag]) << i for i, lag in enumerate(lags))
         counts[mask, y[t]] += 1
     return counts
+
+
+def test_interaction_tables_take_both_paths():
+    assert SamplerPlan.of(PARITY).method == "bitsliced"
+    assert SamplerPlan.of(SIX).method == "general"
+    assert PARITY.raw_table != PARITY.table  # clipped
 
 
 def test_the_plan_picks_a_path_from_the_process_alone():

@@ -61,6 +61,46 @@ def test_agreement_with_the_exact_engine(process):
         assert row.z is not None and abs(row.z) < 5, (row.learned, row.z)
 
 
+def random_interaction_processes(count, seed=12):
+    """Random processes with AND and XOR rules over 2 to 6 lags (0..15) beside single-lag
+    rules, shifts in tenths to hundredths, any base and p_x, clipped when they leave [0, 1]."""
+    rng = np.random.default_rng(seed)
+    processes = []
+    while len(processes) < count:
+        lags = sorted(int(lag) for lag in rng.choice(16, size=int(rng.integers(2, 7)), replace=False))
+        rules = {}
+        for _ in range(int(rng.integers(1, 5))):
+            size = int(rng.integers(1, len(lags) + 1))
+            chosen = sorted(int(lag) for lag in rng.choice(lags, size=size, replace=False))
+            op = "" if size == 1 else str(rng.choice(["&", "^"]))
+            d = int(rng.choice([10, 20, 100]))
+            rules[op.join(map(str, chosen))] = f"{Fraction(int(rng.integers(-d // 2, d // 2 + 1)), d)}"
+        if not any(("&" in c or "^" in c) for c in rules):
+            continue
+        texts = [f"{condition}:{shift}" for condition, shift in rules.items()]
+        base = Fraction(int(rng.integers(1, 10)), 10)
+        p_x = str(rng.choice(["1/2", "1/3", "0.3", "0.7"]))
+        try:
+            processes.append(EchoProcess(texts, base=base, p_x=p_x))
+        except ProcessError:
+            processes.append(EchoProcess(texts, base=base, p_x=p_x, clip=True))
+    return processes
+
+
+def test_the_random_interaction_processes_cover_both_paths_and_clipping():
+    processes = random_interaction_processes(8)
+    assert {SamplerPlan.of(p).method for p in processes} == {"bitsliced", "general"}
+    assert any(p.clip and p.raw_table != p.table for p in processes)
+    assert any(p.p_x != Fraction(1, 2) for p in processes)
+
+
+@pytest.mark.parametrize("process", random_interaction_processes(8), ids=lambda p: p.describe())
+def test_interaction_processes_agree_with_the_exact_engine(process):
+    table = simulate(process, 200_000, seed=3)
+    for row in table.rows:
+        assert row.z is not None and abs(row.z) < 5, (row.learned, row.z)
+
+
 def test_the_issue_example_agrees_on_all_four_rows():
     table = simulate(SEED, 10**7, seed=0)
     assert [row.learned for row in table.rows] == [(), (3,), (8,), (3, 8)]

@@ -1,11 +1,13 @@
 """Training: settings, the truncated update, short runs that learn, and the theory beside them."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from echo_theory import EchoProcess, LimitError, ProcessError
+from echo_theory.effects import _predictions
 from echo_theory.errors import SettingError, TrainingError
 from echo_theory.evaluation import evaluate
 from echo_theory.rnn import Parameters, Unroll
@@ -191,8 +193,10 @@ def test_json_shape():
         "nearest",
         "truncation_bound",
         "lag_effects",
+        "rule_effects",
         "history",
     ]
+    assert data["rule_effects"] == []  # no interaction rules
     assert data["settings"]["series_length"] == 20_000 and data["settings"]["clip_norm"] is None
     assert set(data["nearest"]) == {"learned", "cross_entropy"}
     assert data["truncation_bound"]["learned"] == [3] and data["truncation_bound"]["exact"] is False
@@ -219,3 +223,52 @@ def test_a_result_prints_as_its_readout():
     markdown = result._repr_markdown_()
     assert markdown.startswith("```text\n") and markdown.endswith("\n```\n")
     assert result.to_text().rstrip("\n") in markdown
+
+
+PARITY = EchoProcess(["3^8:+0.4"], base="0.3")
+
+
+@pytest.mark.parametrize("reset_state", [False, True])
+def test_held_out_predictions_give_the_evaluated_loss(reset_state):
+    """The per-step predictions the rule effects read are the model's own: their cross
+    entropy on the held-out series is the loss that ``evaluate`` measures by its own pass."""
+    settings = TrainSettings(**QUICK, num_steps=6, reset_state=reset_state)
+    streams = _seed_sequences(3, 1)
+    params = Trainer(settings, [streams[0]]).params
+    x, y = _sample(PARITY, settings, [streams[1]])
+    loss, _ = evaluate(params, x, y, settings.num_steps, reset_state)
+    p = _predictions(params, x, y, reset_state)
+    assert p.shape == x.shape
+    assert -np.mean(np.where(y == 1, np.log(p), np.log1p(-p))) == pytest.approx(loss[0], rel=1e-12)
+
+
+def test_parity_run_reports_its_rule_effect():
+    settings = TrainSettings(**QUICK, num_steps=10, state_size=8)
+    result = train(PARITY, settings)
+    (effect,) = result.rule_effects
+    assert str(effect.rule) == "3^8:+2/5" and effect.exact == Fraction(2, 5)
+    assert -0.5 < effect.measured < 0.5 and 0 < effect.stderr < 0.01
+    assert effect.steps == settings.batch_size * (settings.row_length - 8)  # each row from a zero state
+    assert [e.exact for e in result.lag_effects] == [0, 0]
+    data = result.to_dict()["rule_effects"]
+    assert data == [
+        {
+            "rule": "3^8:+2/5",
+            "exact": 0.4,
+            "measured": effect.measured,
+            "stderr": effect.stderr,
+            "fraction": effect.measured / 0.4,
+        }
+    ]
+    text = result.to_text()
+    assert "effect of each interaction rule's condition on P(y=1), on average (true minus false)" in text
+    assert f"3^8:+2/5  +0.4000   {effect.measured:+.4f}" in text
+
+
+def test_rule_effects_under_reset_count_only_what_a_window_sees():
+    short = train(PARITY, TrainSettings(**QUICK, num_steps=8, reset_state=True))
+    assert short.rule_effects[0].measured is None and short.rule_effects[0].steps == 0
+    assert "3^8:+2/5  +0.4000      none" in short.to_text()
+    settings = TrainSettings(**QUICK, num_steps=10, reset_state=True)
+    (effect,) = train(PARITY, settings).rule_effects
+    assert effect.steps == settings.batch_size * settings.windows * 2  # positions 8 and 9 of each window

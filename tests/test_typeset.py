@@ -117,7 +117,11 @@ def balanced(tex):
 
 @pytest.mark.parametrize(
     "rules, options, shown",
-    [(SEED, {}, r"\tfrac{5}{8}"), (["3:a", "8:-b"], {"at": {"a": "1/2", "b": "1/4"}}, r"\le a \le")],
+    [
+        (SEED, {}, r"\tfrac{5}{8}"),
+        (["3:a", "8:-b"], {"at": {"a": "1/2", "b": "1/4"}}, r"\le a \le"),
+        (["3:+0.25", "3^8:+0.25", "3&8:-0.25"], {}, r"x_{t-3} \oplus x_{t-8}"),
+    ],
 )
 def test_markdown_maths_is_well_formed(rules, options, shown):
     markdown = EchoProcess(rules).derive(**options).to_markdown()
@@ -168,6 +172,8 @@ def compile_latex(tex, tmp_path):
         (SEED, {}, {}),
         (["3:a", "8:-b"], {}, {"at": {"a": "1/2", "b": "1/4"}}),
         (["0:+0.75", "2:+0.75", "5:-0.1"], {"base": "0.1", "p_x": "0.3", "clip": True}, {"units": "bits"}),
+        (["3:+0.3", "3^8:+0.4", "3&8:-0.5"], {"base": "0.2", "clip": True}, {}),
+        (["3:a", "3^8:b"], {}, {"at": {"a": "1/10", "b": "2/5"}}),
     ],
 )
 def test_latex_compiles_cleanly(tmp_path, rules, process_options, options):

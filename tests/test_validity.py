@@ -1,5 +1,6 @@
 """Validity conditions: they hold exactly where every table entry is a probability."""
 
+import functools
 import itertools
 from fractions import Fraction
 
@@ -102,3 +103,33 @@ def test_conditions_hold_exactly_where_the_table_is_valid(process):
         entries = [p if isinstance(p, F) else F(str(p.subs(values))) for p in process.table]
         valid = all(0 <= p <= 1 for p in entries)
         assert all(c.holds(values) for c in conditions) == valid, (point, [str(c) for c in conditions])
+
+
+def test_interaction_conditions():
+    # entries 1/2, 1/2 + a + b (x3 = 1, x8 = 0), 1/2 + b, 1/2 + a (both 1: parity even)
+    assert texts(EchoProcess(["3:a", "3^8:b"])) == [
+        "-1/2 <= a <= 1/2",
+        "-1/2 <= b <= 1/2",
+        "-1/2 <= a + b <= 1/2",
+    ]
+    # 1/4 + a only where both inputs are 1
+    assert texts(EchoProcess(["3&8:a"], base="1/4")) == ["-1/4 <= a <= 3/4"]
+
+
+@functools.cache
+def _mixed_conditions():
+    """Built once: the symbolic table is the slow part."""
+    return validity_conditions(EchoProcess(["3:a", "3&8:-b", "3^5^8:b"], base="1/3"))
+
+
+@settings(max_examples=100)
+@given(st.fractions(-1, 1, max_denominator=6), st.fractions(-1, 1, max_denominator=6))
+def test_interaction_conditions_hold_exactly_where_the_entries_are_probabilities(a_value, b_value):
+    a, b = make_symbol("a"), make_symbol("b")
+    values = {a: sympy.Rational(a_value.numerator, a_value.denominator)}
+    values[b] = sympy.Rational(b_value.numerator, b_value.denominator)
+    entries = []  # every configuration's P(y=1 | x), enumerated here from the rules
+    for x3, x5, x8 in itertools.product((0, 1), repeat=3):
+        entries.append(F(1, 3) + a_value * x3 - b_value * (x3 and x8) + b_value * ((x3 + x5 + x8) % 2))
+    valid = all(0 <= p <= 1 for p in entries)
+    assert all(c.holds(values) for c in _mixed_conditions()) == valid
