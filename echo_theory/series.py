@@ -36,6 +36,7 @@ import os
 import re
 import stat
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -215,19 +216,27 @@ def _npy_header(handle: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
     from numpy.lib import format as npy_format
 
     version = npy_format.read_magic(handle)
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise EchoTheoryError(f"npy format version {version[0]}.{version[1]} is not supported")
     try:
-        if version == (1, 0):
-            shape, fortran, dtype = npy_format.read_array_header_1_0(handle, max_header_size=_MAX_NPY_HEADER)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(handle, max_header_size=_MAX_NPY_HEADER)
-        elif version == (3, 0):  # a UTF-8 header; numpy reads it with the 2.0 layout
-            from numpy.lib import _format_impl
+        # numpy parses the header's text with tokenize and literal_eval: on crafted bytes they
+        # raise anything (TokenError, SyntaxError, ...) and warn, so all of it is one error here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if version == (1, 0):
+                header = npy_format.read_array_header_1_0(handle, max_header_size=_MAX_NPY_HEADER)
+            elif version == (2, 0):
+                header = npy_format.read_array_header_2_0(handle, max_header_size=_MAX_NPY_HEADER)
+            else:  # 3.0: a UTF-8 header, otherwise 2.0's layout
+                from numpy.lib import _format_impl
 
-            shape, fortran, dtype = _format_impl._read_array_header(handle, version, _MAX_NPY_HEADER)
-        else:
-            raise EchoTheoryError(f"npy format version {version[0]}.{version[1]} is not supported")
-    except (TypeError, SyntaxError, KeyError, IndexError) as error:
-        raise EchoTheoryError(f"the npy header is not valid: {' '.join(str(error).split())[:200]}") from None
+                header = _format_impl._read_array_header(handle, version, _MAX_NPY_HEADER)
+    except (OSError, MemoryError):
+        raise
+    except Exception as error:
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise EchoTheoryError(f"the npy header is not valid: {reason}") from None
+    shape, fortran, dtype = header
     if dtype.hasobject:
         raise EchoTheoryError(
             "the array holds Python objects (pickled data), which are never loaded; "
@@ -327,6 +336,15 @@ def _read_npy(handle: BinaryIO, size: int, columns: Sequence[str]) -> list[np.nd
 
 
 def _read_npz(handle: BinaryIO, size: int, columns: Sequence[str]) -> list[np.ndarray]:
+    try:
+        return _read_zip(handle, size, columns)
+    except (NotImplementedError, RuntimeError, OverflowError, zipfile.LargeZipFile) as error:
+        # zipfile's word for features it lacks (patched data, encryption) and for broken fields
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise EchoTheoryError(f"cannot read it as .npz: not a zip archive numpy writes ({reason})") from None
+
+
+def _read_zip(handle: BinaryIO, size: int, columns: Sequence[str]) -> list[np.ndarray]:
     with zipfile.ZipFile(handle) as archive:
         infos = {}
         for info in archive.infolist():
@@ -589,7 +607,8 @@ def _header_positions(header: _CsvBlock, name: str) -> list[int]:
 # --- writing ------------------------------------------------------------------------------------
 
 _ZIP_DATE = (1980 - 1980) << 9 | 1 << 5 | 1  # 1980-01-01 00:00: fixed, so the bytes are reproducible
-_ZIP64_LIMIT = 0xFFFFFFFF
+_ZIP64_LIMIT = 0xFFFFFFFF  # a size or offset from here on needs a ZIP64 record
+_ZIP64_MARK = 0xFFFFFFFF  # what the 32-bit field then holds
 
 
 def _npy_header_bytes(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
@@ -680,8 +699,8 @@ class SeriesWriter:
                 0,
                 _ZIP_DATE,
                 0,  # CRC-32, written at the end
-                _ZIP64_LIMIT if zip64 else size,
-                _ZIP64_LIMIT if zip64 else size,
+                _ZIP64_MARK if zip64 else size,
+                _ZIP64_MARK if zip64 else size,
                 len(filename),
                 len(extra),
             )
@@ -751,15 +770,15 @@ class SeriesWriter:
                 0,
                 _ZIP_DATE,
                 member["crc"] & 0xFFFFFFFF,
-                min(size, _ZIP64_LIMIT),
-                min(size, _ZIP64_LIMIT),
+                _ZIP64_MARK if size >= _ZIP64_LIMIT else size,
+                _ZIP64_MARK if size >= _ZIP64_LIMIT else size,
                 len(member["name"]),
                 len(extra),
                 0,
                 0,
                 0,
                 0o100644 << 16,
-                min(offset, _ZIP64_LIMIT),
+                _ZIP64_MARK if offset >= _ZIP64_LIMIT else offset,
             )
             directory += member["name"] + extra
         start, entries = self.offset, len(self.members)
@@ -770,7 +789,15 @@ class SeriesWriter:
             )
             end += struct.pack("<IIQI", 0x07064B50, 0, start + len(directory), 1)
         end += struct.pack(
-            "<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, len(directory), min(start, _ZIP64_LIMIT), 0
+            "<IHHHHIIH",
+            0x06054B50,
+            0,
+            0,
+            entries,
+            entries,
+            len(directory),
+            _ZIP64_MARK if start >= _ZIP64_LIMIT else start,
+            0,
         )
         self._append(directory + end)
 

@@ -109,7 +109,9 @@ def test_bad_files_are_one_line(tmp_path):
     np.save(tmp_path / "k.npy", values)
     cases.append((tmp_path / "k.npy", "k.npy: x[7] is 0.5: values must be 0 or 1"))
     np.save(tmp_path / "l.npy", np.array([[0, 1]] * 5000, dtype=object), allow_pickle=True)
-    cases.append((tmp_path / "l.npy", "l.npy: the array holds Python objects (pickled data), which are never loaded"))
+    cases.append(
+        (tmp_path / "l.npy", "l.npy: the array holds Python objects (pickled data), which are never loaded")
+    )
     np.savez(tmp_path / "m.npz", x=np.zeros(5000, dtype=int))
     cases.append((tmp_path / "m.npz", "m.npz: no array named y (arrays: x)"))
     np.save(tmp_path / "n.npy", np.zeros(5000, dtype=[("x", "u1")]))
