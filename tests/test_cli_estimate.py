@@ -1,6 +1,7 @@
 """``echo-theory estimate FILE``: the file formats, and one clear line for each bad file."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -152,3 +153,37 @@ def test_help_documents_the_formats():
         "fields x and y",
     ):
         assert phrase in text
+
+
+def test_options_are_checked_before_the_file_is_read(tmp_path, monkeypatch):
+    import echo_theory.series
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was read before --lags was checked")
+
+    monkeypatch.setattr(echo_theory.series, "load_series", never)
+    path = tmp_path / "big.csv"
+    path.write_text("x,y\n0,1\n")
+    result = run(path, "--lags", "abc")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: lags 'abc': the lag 'abc' is not a whole number >= 0\n"
+
+
+def test_special_files_are_one_line(tmp_path):
+    os.mkfifo(tmp_path / "pipe.npz")
+    result = run(tmp_path / "pipe.npz", "--lags", "3")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: pipe.npz: it is a FIFO (named pipe), not a regular file; give a .csv, .npy or .npz file\n"
+    )
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    result = run(tmp_path / "loop.csv", "--lags", "3")
+    assert result.stderr == "Error: loop.csv: it is a loop of symbolic links (ELOOP)\n"
+
+
+def test_large_csv_with_a_late_bad_value_prints_one_line(tmp_path):
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"x,y\n" + b"0,1\n" * 3_000_000 + b"1.0,1\n")
+    result = run(path, "--lags", "3")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: late.csv: line 3000002: x is '1.0'; values must be 0 or 1\n"
