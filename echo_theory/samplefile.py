@@ -127,8 +127,9 @@ def write_sample(
         chunks = _with_probabilities(process, steps, seed, chunk_size)
     else:
         chunks = iter_chunks(process, steps, seed, chunk_size)
-    with atomic_output(path) as handle:
-        writer = SeriesWriter(handle, path.suffix, steps, sample_names(probabilities))
+    names = sample_names(probabilities)
+    # the writer thread writes chunk k while the sampler draws chunk k + 1 (both release the GIL)
+    with atomic_output(path) as handle, SeriesWriter(handle, path.suffix, steps, names, True) as writer:
         for chunk in chunks:
             writer.write(chunk)
         writer.close()

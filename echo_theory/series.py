@@ -29,6 +29,7 @@ so the same columns always give the same bytes.
 
 from __future__ import annotations
 
+import collections
 import errno
 import io
 import math
@@ -635,6 +636,9 @@ class SeriesWriter:
     ``names``: ``("x", "y")`` and optionally ``"p"`` and/or ``"p_true"``, in that order.
     Call ``write`` with one array per name (equal lengths, x and y 0/1, probabilities
     float64), as many times as needed to give ``length`` steps in all, then ``close``.
+    With ``background``, a writer thread does the writes while the caller makes the next
+    chunk (the arrays given must then stay unchanged); use the writer as a context manager,
+    inside the handle's, so that the thread has stopped before the handle closes.
 
     - ``.npz``: a stored (uncompressed) zip with one npy member per column. Every member's size
       is known from ``length``, so each chunk of each column goes straight to its place with
@@ -647,8 +651,20 @@ class SeriesWriter:
       text that reads back as the same float (``repr``), NaN as ``nan``.
     """
 
-    def __init__(self, handle: BinaryIO, suffix: str, length: int, names: Sequence[str] = BINARY) -> None:
+    def __init__(
+        self,
+        handle: BinaryIO,
+        suffix: str,
+        length: int,
+        names: Sequence[str] = BINARY,
+        background: bool = False,
+    ) -> None:
         self.handle, self.fd = handle, handle.fileno()
+        self._pool, self._pending = None, collections.deque()
+        if background:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="series-writer")
         self.suffix, self.length, self.names = suffix.lower(), int(length), _check_names(names)
         if self.suffix not in FORMATS:
             raise EchoTheoryError(f"unknown format {suffix!r}; give a .csv, .npy or .npz file")
@@ -665,10 +681,52 @@ class SeriesWriter:
             self._append(_npy_header_bytes(self.dtype, shape))
         else:
             self._append((",".join(self.names) + "\n").encode())
+        self._reserve()
+
+    def _reserve(self) -> None:
+        """Allocate the file's blocks up front when its size is known: the writes then run
+        faster (no block allocation on the way), and a full disk is an error before the work."""
+        if self.suffix == ".npz":
+            size = self.offset + sum(46 + len(m["name"]) + 28 for m in self.members) + 98
+        elif self.suffix == ".npy":
+            size = self.offset + self.length * self.dtype.itemsize * (2 if self.names == BINARY else 1)
+        elif self.names == BINARY:
+            size = self.offset + 4 * self.length  # "0,1\n"
+        else:
+            return
+        if hasattr(os, "posix_fallocate") and size > 1 << 20:
+            try:
+                os.posix_fallocate(self.fd, 0, size)
+            except OSError as error:
+                if error.errno == errno.ENOSPC:
+                    raise
+                # EOPNOTSUPP and the like: the file system cannot reserve; writing still works
+
+    def __enter__(self) -> SeriesWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """Stop the background writes before the handle closes (on an error or an interrupt too)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _submit(self, data, offset: int) -> None:
+        """A write, done now or by the writer thread; at most 3 wait, so memory stays bounded."""
+        if self._pool is None:
+            self._put(data, offset)
+            return
+        self._pending.append(self._pool.submit(self._put, data, offset))
+        while len(self._pending) > 3:
+            self._pending.popleft().result()
+
+    def _drain(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
 
     def _append(self, data) -> None:
         size = data.nbytes if isinstance(data, np.ndarray) else len(data)
-        self._put(data, self.offset)
+        self._submit(data, self.offset)
         self.offset += size
 
     def _put(self, data, offset: int) -> None:
@@ -732,7 +790,7 @@ class SeriesWriter:
         if self.suffix == ".npz":
             for member, array, name in zip(self.members, arrays, self.names, strict=True):
                 member["crc"] = zlib.crc32(array, member["crc"])
-                self._put(array, member["data"] + self.done * DTYPES[name].itemsize)
+                self._submit(array, member["data"] + self.done * DTYPES[name].itemsize)
         elif self.suffix == ".npy":
             if self.names == BINARY:
                 rows = np.empty((count, 2), dtype=np.uint8)
@@ -750,8 +808,13 @@ class SeriesWriter:
         """Finish the file (the zip's directory); the steps written must be the announced length."""
         if self.done != self.length:
             raise EchoTheoryError(f"{self.done} steps written of the {self.length} announced")
-        if self.suffix != ".npz":
-            return
+        self._drain()
+        self.__exit__()  # the rest is written here, in order
+        if self.suffix == ".npz":
+            self._directory()
+        os.ftruncate(self.fd, self.offset)  # the reservation may have been an upper bound
+
+    def _directory(self) -> None:
         directory = b""
         for member in self.members:
             self._put(struct.pack("<I", member["crc"] & 0xFFFFFFFF), member["offset"] + 14)
@@ -857,8 +920,7 @@ def write_series(path: str | os.PathLike, columns: Mapping[str, np.ndarray]) -> 
             + ", ".join(f"{n} {a.size}" for n, a in zip(names, arrays, strict=True))
         )
     length = lengths.pop()
-    with atomic_output(path) as handle:
-        writer = SeriesWriter(handle, path.suffix, length, names)
+    with atomic_output(path) as handle, SeriesWriter(handle, path.suffix, length, names, True) as writer:
         step = 1 << 20
         for start in range(0, length, step):
             writer.write([array[start : start + step] for array in arrays])
