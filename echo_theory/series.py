@@ -54,7 +54,8 @@ PROBABILITY = ("p", "p_true")  # float64 in [0, 1]; p may be NaN
 COLUMNS = BINARY + PROBABILITY
 DTYPES = {"x": np.dtype(np.uint8), "y": np.dtype(np.uint8), "p": np.dtype("<f8"), "p_true": np.dtype("<f8")}
 
-_BLOCK = 4 << 20  # bytes of CSV parsed at a time; also the chunk of binary reads
+_BLOCK = 4 << 20  # bytes per chunk of a binary read
+_CSV_BLOCK = 1 << 20  # bytes of CSV parsed at a time: its index arrays take about 15 times that
 _MAX_CSV_LINE = 16 << 20  # a header or a line longer than this is not a series file
 _MAX_NPY_HEADER = 100_000  # numpy's own default is 10,000; structured headers may be longer
 _DEFLATE_RATIO = 1032  # the most a deflate stream can expand (RFC 1951 blocks of 258-byte matches)
@@ -524,7 +525,7 @@ def _csv_lines(handle: BinaryIO) -> Iterable[tuple[bytes, int]]:
     """Blocks of complete lines (and the file's line number of each block's first line)."""
     pending, line, eof = b"", 1, False
     while not eof:
-        data = handle.read(_BLOCK)
+        data = handle.read(_CSV_BLOCK)
         eof = not data
         block = pending + data
         if not block:
@@ -661,6 +662,7 @@ class SeriesWriter:
     ) -> None:
         self.handle, self.fd = handle, handle.fileno()
         self._pool, self._pending = None, collections.deque()
+        self._batch, self._batch_bytes = [], 0
         if background:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -711,16 +713,41 @@ class SeriesWriter:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _submit(self, data, offset: int) -> None:
-        """A write, done now or by the writer thread; at most 3 wait, so memory stays bounded."""
+    def _submit(self, data, offset: int, member: dict | None = None) -> None:
+        """A write (and the CRC-32 of a zip member's bytes), done now or by the writer thread.
+
+        One thread takes the jobs in order, so each member's CRC accumulates in order. The CRC
+        goes to the thread too (it costs about as much as the writes, and the caller's thread
+        is busy sampling). Jobs are batched to about 8 MB: each one hands the GIL over twice,
+        which can cost a switch interval (5 ms). At most 2 batches wait: memory stays bounded."""
         if self._pool is None:
-            self._put(data, offset)
+            self._crc_and_put([(data, offset, member)])
             return
-        self._pending.append(self._pool.submit(self._put, data, offset))
-        while len(self._pending) > 3:
+        self._batch.append((data, offset, member))
+        self._batch_bytes += data.nbytes if isinstance(data, np.ndarray) else len(data)
+        if self._batch_bytes >= 8 << 20:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._pending.append(self._pool.submit(self._crc_and_put, self._batch))
+            self._batch, self._batch_bytes = [], 0
+        while len(self._pending) > 2:
             self._pending.popleft().result()
 
+    @staticmethod
+    def _crc_and_put_one(fd: int, data, offset: int, member: dict | None) -> None:
+        if member is not None:
+            member["crc"] = zlib.crc32(data, member["crc"])
+        _pwrite_all(fd, data, offset)
+
+    def _crc_and_put(self, jobs: list) -> None:
+        for data, offset, member in jobs:
+            self._crc_and_put_one(self.fd, data, offset, member)
+
     def _drain(self) -> None:
+        if self._pool is not None:
+            self._flush()
         while self._pending:
             self._pending.popleft().result()
 
@@ -730,13 +757,7 @@ class SeriesWriter:
         self.offset += size
 
     def _put(self, data, offset: int) -> None:
-        if isinstance(data, np.ndarray):
-            data = data.reshape(-1).view(np.uint8)
-        view = memoryview(data).cast("B")
-        while view.nbytes:  # pwrite may write less than asked
-            written = os.pwrite(self.fd, view, offset)
-            offset += written
-            view = view[written:]
+        _pwrite_all(self.fd, data, offset)
 
     # .npz: the layout is fixed by the length alone
     def _start_zip(self) -> None:
@@ -789,8 +810,7 @@ class SeriesWriter:
             raise EchoTheoryError(f"more than the {self.length} steps announced")
         if self.suffix == ".npz":
             for member, array, name in zip(self.members, arrays, self.names, strict=True):
-                member["crc"] = zlib.crc32(array, member["crc"])
-                self._submit(array, member["data"] + self.done * DTYPES[name].itemsize)
+                self._submit(array, member["data"] + self.done * DTYPES[name].itemsize, member)
         elif self.suffix == ".npy":
             if self.names == BINARY:
                 rows = np.empty((count, 2), dtype=np.uint8)
@@ -863,6 +883,16 @@ class SeriesWriter:
             0,
         )
         self._append(directory + end)
+
+
+def _pwrite_all(fd: int, data, offset: int) -> None:
+    if isinstance(data, np.ndarray):
+        data = data.reshape(-1).view(np.uint8)
+    view = memoryview(data).cast("B")
+    while view.nbytes:  # pwrite may write less than asked
+        written = os.pwrite(fd, view, offset)
+        offset += written
+        view = view[written:]
 
 
 def _csv_rows(arrays: Sequence[np.ndarray]) -> bytes:
