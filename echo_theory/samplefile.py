@@ -117,7 +117,7 @@ def write_sample(
     >>> process = EchoProcess(["3:+0.5", "8:-0.25"])
     >>> path = write_sample(process, 10_000, 0, pathlib.Path(tempfile.mkdtemp()) / "s.npz")
     >>> x, y = load_series(path)
-    >>> [(a == b).all() for a, b in zip((x, y), sample_series(process, 10_000, 0))]
+    >>> [bool((a == b).all()) for a, b in zip((x, y), sample_series(process, 10_000, 0))]
     [True, True]
     """
     path = check_sample(path, steps, probabilities)
