@@ -16,7 +16,7 @@ Reading is bounded whatever the file claims. Before anything is allocated, a ``.
 shape is checked against the bytes that follow it, and an ``.npz`` member's declared sizes
 against its npy header and its compressed size (deflate cannot expand more than 1032-fold);
 only the requested columns (members, fields) are read, in chunks. A CSV is read in blocks of
-a few MB and only the requested fields of each line are looked at, so a header of 200,000
+1 MB and only the requested fields of each line are looked at, so a header of 200,000
 columns costs one pass over it. Pickled objects are never loaded, and anything that is not a
 regular file (a FIFO, a device) is refused without opening it for a blocking read. Every
 problem is one ``EchoTheoryError`` line naming the file.
@@ -437,38 +437,59 @@ class _CsvBlock:
         starts = np.concatenate(([0], ends[:-1] + 1))
         first = np.concatenate(([0], newlines[:-1] + 1))
         blank = (ends == starts) | ((ends == starts + 1) & (array[np.maximum(ends - 1, 0)] == 13))
-        self.lines = np.flatnonzero(~blank)  # line numbers within the block, of the kept lines
-        self.starts, self.ends = starts[self.lines], ends[self.lines]
-        self.first = first[self.lines]
-        self.fields = newlines[self.lines] - self.first + 1
+        self.lines = None  # the kept lines' numbers within the block; None: every line is kept
+        if blank.any():
+            self.lines = np.flatnonzero(~blank)
+            starts, ends, first, newlines = (
+                starts[self.lines],
+                ends[self.lines],
+                first[self.lines],
+                newlines[self.lines],
+            )
+        self.starts, self.ends, self.first = starts, ends, first
+        self.fields = newlines - first + 1
+        self.width = (
+            int(self.fields[0]) if self.fields.size and (self.fields == self.fields[0]).all() else None
+        )
 
     def line_of(self, offset: int) -> int:
         return self.first_line + self.block.count(b"\n", 0, offset)
 
     def line(self, index: int) -> int:
         """The file's line number of kept line ``index``."""
-        return self.first_line + int(self.lines[index])
+        return self.first_line + int(index if self.lines is None else self.lines[index])
 
-    def field(self, column: int) -> tuple[np.ndarray, np.ndarray]:
-        """Bounds of field ``column`` on every kept line (empty where the line is shorter), stripped."""
-        has = self.fields > column
-        index = self.first + column
-        if has.all():
-            ends = self.delimiters[index]
-            starts = self.starts.copy() if column == 0 else self.delimiters[index - 1] + 1
+    def field(self, column: int, strip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of field ``column`` on every kept line (empty where the line is shorter)."""
+        if self.width is not None and column < self.width and self.lines is None:
+            # every line has the same fields: the delimiters are a (lines, width) table
+            table = self.delimiters.reshape(-1, self.width)
+            ends = table[:, column].copy()
+            starts = self.starts.copy() if column == 0 else table[:, column - 1] + 1
         else:
+            has = self.fields > column
+            index = self.first + column
             keep = np.flatnonzero(has)
             starts, ends = self.ends.copy(), self.ends.copy()  # a missing field: empty, at the line's end
             ends[keep] = self.delimiters[index[keep]]
             starts[keep] = self.starts[keep] if column == 0 else self.delimiters[index[keep] - 1] + 1
-        _strip(self.array, starts, ends)
+        if strip:
+            _strip(self.array, starts, ends)
         return starts, ends
 
 
 def _csv_binary(name: str, part: _CsvBlock, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 0/1 column; the bounds come unstripped: only fields that are not one digit are stripped."""
     values = part.array[np.minimum(starts, part.array.size - 1)]
     good = (ends - starts == 1) & ((values == 48) | (values == 49))
     bad = np.flatnonzero(~good)
+    if bad.size:  # strip the others and look again
+        s, e = starts[bad], ends[bad]
+        _strip(part.array, s, e)
+        starts[bad], ends[bad] = s, e
+        values[bad] = part.array[np.minimum(s, part.array.size - 1)]
+        good[bad] = (e - s == 1) & ((values[bad] == 48) | (values[bad] == 49))
+        bad = bad[~good[bad]]
     if bad.size:
         i = bad[0]
         shown = "empty" if starts[i] == ends[i] else _text(part.block, starts[i], ends[i])
@@ -550,7 +571,7 @@ def _read_csv(handle: BinaryIO, size: int, columns: Sequence[str]) -> list[np.nd
         if block.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark
             block = block[3:]
         part = _CsvBlock(block, line)
-        if part.lines.size:
+        if part.starts.size:
             header, rest = part, int(part.ends[0]) + 1
             break
     if header is None:
@@ -578,7 +599,7 @@ def _read_csv(handle: BinaryIO, size: int, columns: Sequence[str]) -> list[np.nd
                 f"line {part.line(i)} has {part.fields[i]} fields, more than the header's {width}"
             )
         for name in columns:
-            starts, ends = part.field(positions[name])
+            starts, ends = part.field(positions[name], strip=name not in BINARY)
             convert = _csv_binary if name in BINARY else _csv_probability
             pieces[name].append(convert(name, part, starts, ends))
 

@@ -394,3 +394,48 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(EchoTheoryError, match="No space left on device"):
         write_series(path, {"x": [0, 1], "y": [1, 0]})
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["s.npz"]
+
+
+def reference_csv(text: str) -> tuple[list[int], list[int]] | None:
+    """The CSV rules, read the slow way with str methods: (x, y), or None for an error."""
+    lines = [line for line in text.split("\n") if line not in ("", "\r")]
+    if not lines:
+        return None
+    header = [name.strip(" \t\r") for name in lines[0].split(",")]
+    if header.count("x") != 1 or header.count("y") != 1:
+        return None
+    columns = {name: [] for name in ("x", "y")}
+    for line in lines[1:]:
+        fields = line.split(",")
+        if len(fields) > len(header):
+            return None
+        for name in ("x", "y"):
+            at = header.index(name)
+            value = fields[at].strip(" \t\r") if at < len(fields) else ""
+            if value not in ("0", "1"):
+                return None
+            columns[name].append(int(value))
+    return (columns["x"], columns["y"]) if columns["x"] else None
+
+
+@given(
+    header=st.permutations(["x", "y", " t "]),
+    rows=st.lists(
+        st.lists(
+            st.sampled_from(["0", "1", " 1", "0 ", "1\r", "1.0", "", "True", "7"]), min_size=1, max_size=4
+        ),
+        max_size=30,
+    ),
+    blank=st.booleans(),
+)
+def test_csv_reader_agrees_with_a_slow_reference(tmp_path_factory, header, rows, blank):
+    text = ",".join(header) + "\n" + "".join(",".join(row) + ("\n\n" if blank else "\n") for row in rows)
+    path = tmp_path_factory.mktemp("csv") / "r.csv"
+    path.write_text(text)
+    expected = reference_csv(text)
+    try:
+        x, y = load_series(path)
+    except EchoTheoryError:
+        assert expected is None
+    else:
+        assert expected == (x.tolist(), y.tolist())
