@@ -682,12 +682,7 @@ class SeriesWriter:
         background: bool = False,
     ) -> None:
         self.handle, self.fd = handle, handle.fileno()
-        self._pool, self._pending = None, collections.deque()
-        self._batch, self._batch_bytes = [], 0
-        if background:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="series-writer")
+        self.background, self._lanes = background, {}
         self.suffix, self.length, self.names = suffix.lower(), int(length), _check_names(names)
         if self.suffix not in FORMATS:
             raise EchoTheoryError(f"unknown format {suffix!r}; give a .csv, .npy or .npz file")
@@ -730,47 +725,27 @@ class SeriesWriter:
 
     def __exit__(self, *exc_info) -> None:
         """Stop the background writes before the handle closes (on an error or an interrupt too)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        lanes, self._lanes, self.background = self._lanes, {}, False
+        for lane in lanes.values():
+            lane.stop()
 
     def _submit(self, data, offset: int, member: dict | None = None) -> None:
-        """A write (and the CRC-32 of a zip member's bytes), done now or by the writer thread.
+        """A write (and the CRC-32 of a zip member's bytes), done now or by a writer thread.
 
-        One thread takes the jobs in order, so each member's CRC accumulates in order. The CRC
-        goes to the thread too (it costs about as much as the writes, and the caller's thread
-        is busy sampling). Jobs are batched to about 8 MB: each one hands the GIL over twice,
-        which can cost a switch interval (5 ms). At most 2 batches wait: memory stays bounded."""
-        if self._pool is None:
-            self._crc_and_put([(data, offset, member)])
+        Each zip member has its own thread (a lane), and a lane takes its jobs in order, so a
+        member's CRC accumulates in order; the sequential formats have one lane. The CRC goes to
+        the threads too: it costs about as much as the writes, and the caller is sampling."""
+        if not self.background:
+            _crc_and_put(self.fd, [(data, offset, member)])
             return
-        self._batch.append((data, offset, member))
-        self._batch_bytes += data.nbytes if isinstance(data, np.ndarray) else len(data)
-        if self._batch_bytes >= 8 << 20:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._batch:
-            self._pending.append(self._pool.submit(self._crc_and_put, self._batch))
-            self._batch, self._batch_bytes = [], 0
-        while len(self._pending) > 2:
-            self._pending.popleft().result()
-
-    @staticmethod
-    def _crc_and_put_one(fd: int, data, offset: int, member: dict | None) -> None:
-        if member is not None:
-            member["crc"] = zlib.crc32(data, member["crc"])
-        _pwrite_all(fd, data, offset)
-
-    def _crc_and_put(self, jobs: list) -> None:
-        for data, offset, member in jobs:
-            self._crc_and_put_one(self.fd, data, offset, member)
+        key = id(member)
+        if key not in self._lanes:
+            self._lanes[key] = _Lane(self.fd)
+        self._lanes[key].add((data, offset, member))
 
     def _drain(self) -> None:
-        if self._pool is not None:
-            self._flush()
-        while self._pending:
-            self._pending.popleft().result()
+        for lane in self._lanes.values():
+            lane.finish()
 
     def _append(self, data) -> None:
         size = data.nbytes if isinstance(data, np.ndarray) else len(data)
@@ -904,6 +879,44 @@ class SeriesWriter:
             0,
         )
         self._append(directory + end)
+
+
+def _crc_and_put(fd: int, jobs: list) -> None:
+    for data, offset, member in jobs:
+        if member is not None:
+            member["crc"] = zlib.crc32(data, member["crc"])
+        _pwrite_all(fd, data, offset)
+
+
+class _Lane:
+    """A writer thread and its queue. Jobs are batched to about 8 MB (each batch hands the GIL
+    over twice, which can cost a switch interval, 5 ms), and at most 2 batches wait, so memory
+    stays bounded; an error in a job surfaces at the next ``add`` or at ``finish``."""
+
+    def __init__(self, fd: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.fd, self.batch, self.size, self.pending = fd, [], 0, collections.deque()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="series-writer")
+
+    def add(self, job: tuple) -> None:
+        self.batch.append(job)
+        self.size += job[0].nbytes if isinstance(job[0], np.ndarray) else len(job[0])
+        if self.size >= 8 << 20:
+            self._send(2)
+
+    def _send(self, waiting: int) -> None:
+        if self.batch:
+            self.pending.append(self.pool.submit(_crc_and_put, self.fd, self.batch))
+            self.batch, self.size = [], 0
+        while len(self.pending) > waiting:
+            self.pending.popleft().result()
+
+    def finish(self) -> None:
+        self._send(0)
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _pwrite_all(fd: int, data, offset: int) -> None:
