@@ -8,6 +8,8 @@ machines here are shared and noisy: the figure that travels is the ratio of the 
 - file: ``write_sample`` to a fresh ``.npz`` (the target removed before each run, so no run
   pays for unlinking the previous one), .npy and .csv: sampling, CRC-32, the writes, fsync and
   the rename.
+- the bytes alone: CRC-32 of the 200 MB, writing them into a fresh file, and its fsync, each
+  timed by itself on the sampler's chunks: the least that any writer of this format adds.
 - memory: peak resident memory of the whole command (``/usr/bin/time -v``) at 1e6 and 1e8 steps:
   it must stay flat while the file grows a hundredfold.
 
@@ -17,6 +19,7 @@ Run: python benchmarks/bench_sample.py [--quick]
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -51,6 +55,36 @@ def timed(run) -> float:
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
+
+
+def bytes_alone(steps: int, path: Path) -> dict[str, float]:
+    """The file's own costs, one at a time: CRC-32 of every chunk, the writes, the fsync."""
+    chunks = list(iter_chunks(SEED, min(steps, 10**7), 0))  # 20 MB, reused to make up the size
+    repeat = max(1, steps // 10**7)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for x, y in chunks:
+            zlib.crc32(x)
+            zlib.crc32(y)
+    crc = time.perf_counter() - start
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        start = time.perf_counter()
+        offset = 0
+        for _ in range(repeat):
+            for x, y in chunks:
+                os.pwrite(descriptor, x, offset)
+                os.pwrite(descriptor, y, offset + x.size)
+                offset += 2 * x.size
+        write = time.perf_counter() - start
+        start = time.perf_counter()
+        os.fsync(descriptor)
+        fsync = time.perf_counter() - start
+    finally:
+        os.close(descriptor)
+        path.unlink()
+    return {"CRC-32": crc, "writes": write, "fsync": fsync}
 
 
 def peak_memory_mb(steps: str, path: Path) -> float | None:
@@ -87,6 +121,8 @@ def main() -> None:
                 target = folder / f"s{suffix}"
                 times[f"sample to {suffix}"].append(timed(lambda target=target: to_file(steps, target)))
                 target.unlink()
+            for name, value in bytes_alone(steps, folder / "bytes.bin").items():
+                times.setdefault(f"the bytes alone: {name}", []).append(value)
         base = statistics.median(times["sampler alone"])
         for name, values in times.items():
             median = statistics.median(values)
