@@ -20,7 +20,8 @@ def estimate(file, lags, units, fmt) -> None:
 
     \b
     FILE formats, by extension:
-      .csv  a header row naming columns x and y (others are ignored), one step per row, 0 or 1
+      .csv  a header row naming columns x and y (others are ignored), one step per row,
+            each value exactly 0 or 1 (spaces around it are ignored)
       .npy  an integer or boolean array of shape (n, 2), columns x then y,
             or a structured array with fields x and y
       .npz  one-dimensional arrays named x and y, of equal length
