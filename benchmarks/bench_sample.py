@@ -105,7 +105,7 @@ def main() -> None:
     args = parser.parse_args()
     steps = 10**6 if args.quick else 10**8
     repeats = 3 if args.quick else 7
-    folder = Path(tempfile.mkdtemp(prefix="bench-sample-", dir="."))
+    folder = Path(tempfile.mkdtemp(prefix="bench-sample-"))
     try:
         print(f"Machine: {machine()}\n")
         print(f"## {steps:.0e} steps of the seed, medians of {repeats} alternating runs\n")
