@@ -15,6 +15,7 @@ from .compute import compute
 from .derive import derive
 from .estimate import estimate
 from .output import OutputError, quiet_stdout
+from .sample import sample
 from .simulate import simulate
 from .train import train
 
@@ -118,6 +119,7 @@ cli.add_command(simulate)
 cli.add_command(estimate)
 cli.add_command(derive)
 cli.add_command(train)
+cli.add_command(sample)
 
 
 def main() -> None:

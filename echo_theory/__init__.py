@@ -39,6 +39,8 @@ _LAZY = {
     "iter_chunks": "sampler",
     "sample_series": "sampler",
     "load_series": "series",
+    "write_series": "series",
+    "write_sample": "samplefile",
     "SimulationTable": "simulation",
     "simulate": "simulation",
     "TrainResult": "training",
@@ -94,6 +96,8 @@ __all__ = [
     "simulate",
     "train",
     "train_seeds",
+    "write_sample",
+    "write_series",
 ]
 
 __version__ = "0.1.0"

@@ -1,6 +1,7 @@
 """``echo-theory estimate FILE``: the file formats, and one clear line for each bad file."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -73,20 +74,20 @@ def test_bad_files_are_one_line(tmp_path):
     cases = [
         (
             write(tmp_path, "a.csv", "x,y\n0,1\n1,0,1\n" + long),
-            "a.csv: malformed CSV: Error tokenizing data.",
+            "a.csv: line 3 has 3 fields, more than the header's 2",
         ),
         (write(tmp_path, "b.csv", "x,z\n0,1\n"), "b.csv: no column y in the header line (columns: x, z)"),
         (
             write(tmp_path, "c.csv", "x,y\n" + long + "0,2\n"),
-            "c.csv: row 3001 after the header: y is '2'; values must be 0 or 1",
+            "c.csv: line 3002: y is '2'; values must be 0 or 1",
         ),
         (
             write(tmp_path, "d.csv", "x,y\n0,yes\n" + long),
-            "d.csv: row 1 after the header: y is 'yes'; values must be 0 or 1",
+            "d.csv: line 2: y is 'yes'; values must be 0 or 1",
         ),
         (
             write(tmp_path, "e.csv", "x,y\n" + long + "1\n"),
-            "e.csv: row 3001 after the header: y is empty; values must be 0 or 1",
+            "e.csv: line 3002: y is empty; values must be 0 or 1",
         ),
         (
             write(tmp_path, "f.csv", ""),
@@ -96,7 +97,7 @@ def test_bad_files_are_one_line(tmp_path):
         (write(tmp_path, "h.npy", "not numpy"), "h.npy: cannot read it as .npy:"),
     ]
     np.savez(tmp_path / "i.npz", x=np.zeros(5000, dtype=int), y=np.zeros(4999, dtype=int))
-    cases.append((tmp_path / "i.npz", "i.npz: x has 5000 values but y has 4999: lengths must match"))
+    cases.append((tmp_path / "i.npz", "i.npz: x has 5000 but y has 4999 values: lengths must match"))
     np.save(tmp_path / "j.npy", np.zeros((10, 3), dtype=int))
     cases.append(
         (
@@ -109,7 +110,9 @@ def test_bad_files_are_one_line(tmp_path):
     np.save(tmp_path / "k.npy", values)
     cases.append((tmp_path / "k.npy", "k.npy: x[7] is 0.5: values must be 0 or 1"))
     np.save(tmp_path / "l.npy", np.array([[0, 1]] * 5000, dtype=object), allow_pickle=True)
-    cases.append((tmp_path / "l.npy", "l.npy: cannot read it as .npy: Object arrays cannot be loaded"))
+    cases.append(
+        (tmp_path / "l.npy", "l.npy: the array holds Python objects (pickled data), which are never loaded")
+    )
     np.savez(tmp_path / "m.npz", x=np.zeros(5000, dtype=int))
     cases.append((tmp_path / "m.npz", "m.npz: no array named y (arrays: x)"))
     np.save(tmp_path / "n.npy", np.zeros(5000, dtype=[("x", "u1")]))
@@ -127,7 +130,7 @@ def test_too_short_and_bad_options(files, tmp_path):
     result = run(tmp_path / "short.npz", "--lags", "3,8")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: the series has 2000 steps; with lags up to 8 a standard error needs at least 2888 "
+        "Error: short.npz: the series has 2000 steps; with lags up to 8 a standard error needs at least 2888 "
         "(16 batches of 180 steps after 8 warm-up steps)\n"
     )
     missing = run(tmp_path / "nope.csv", "--lags", "3")
@@ -150,3 +153,37 @@ def test_help_documents_the_formats():
         "fields x and y",
     ):
         assert phrase in text
+
+
+def test_options_are_checked_before_the_file_is_read(tmp_path, monkeypatch):
+    import echo_theory.series
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was read before --lags was checked")
+
+    monkeypatch.setattr(echo_theory.series, "load_series", never)
+    path = tmp_path / "big.csv"
+    path.write_text("x,y\n0,1\n")
+    result = run(path, "--lags", "abc")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: lags 'abc': the lag 'abc' is not a whole number >= 0\n"
+
+
+def test_special_files_are_one_line(tmp_path):
+    os.mkfifo(tmp_path / "pipe.npz")
+    result = run(tmp_path / "pipe.npz", "--lags", "3")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: pipe.npz: it is a FIFO (named pipe), not a regular file; give a .csv, .npy or .npz file\n"
+    )
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    result = run(tmp_path / "loop.csv", "--lags", "3")
+    assert result.stderr == "Error: loop.csv: it is a loop of symbolic links (ELOOP)\n"
+
+
+def test_large_csv_with_a_late_bad_value_prints_one_line(tmp_path):
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"x,y\n" + b"0,1\n" * 3_000_000 + b"1.0,1\n")
+    result = run(path, "--lags", "3")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: late.csv: line 3000002: x is '1.0'; values must be 0 or 1\n"
