@@ -12,6 +12,7 @@ from echo_theory.errors import EchoTheoryError
 from .compute import compute
 from .derive import derive
 from .estimate import estimate
+from .score import score
 from .simulate import simulate
 from .train import train
 
@@ -54,6 +55,7 @@ cli.add_command(simulate)
 cli.add_command(estimate)
 cli.add_command(derive)
 cli.add_command(train)
+cli.add_command(score)
 
 
 def main() -> None:

@@ -8,11 +8,14 @@ state is carried from window to window within an epoch (zero at its start), or z
 every window with ``reset_state``. The reported loss is the cross entropy on a fresh held-out
 series, under the same state protocol, not the training average.
 
-Beside it: the subset of rule lags whose exact value lies nearest, the truncation bound (the
-lags <= T-1), and the average effect of each rule lag on the model's P(y=1). With a reset
-state these are the exact window optima, (1/T) sum_k H(Y | X_{S, lags <= k}); with a carried
-state the state can hold older inputs, so the plain H(Y | X_S) is the reference and the
-truncation "bound" is none.
+The readout is ``diagnosis.score`` on the held-out series and the model's predictions there
+(``evaluation.predict``): the loss with its standard error, each rule lag's measured effect
+and the fraction of the exact one, the subset whose optimal predictor the model is closest to,
+and the verdict. With a reset state the references are the exact window optima,
+(1/T) sum_k H(Y | X_{S, lags <= k}), and score reads the predictions window by window; with a
+carried state the state can hold older inputs, so the plain H(Y | X_S) is the reference and
+the truncation "bound" is none. ``nearest`` (the level nearest to the loss by value) stays in
+the JSON for scripts; it is not what the model learned.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from fractions import Fraction
 import numpy as np
 
 from . import render
+from .diagnosis import Score, Scorer
 from .errors import SettingError, TrainingError
-from .evaluation import arrange, evaluate
+from .estimate import BATCH_FACTOR, MIN_BATCHES, minimum_length
+from .evaluation import arrange, predict
 from .optimizers import clip_by_global_norm, make_optimizer
 from .process import EchoProcess
 from .rnn import Parameters, Unroll, init_parameters
@@ -51,11 +56,14 @@ class HistoryPoint:
 @dataclass(frozen=True)
 class LagEffect:
     """A rule lag's exact average effect on P(y=1), and the trained model's measured one
-    (None when no held-out target reaches back that far under the state protocol)."""
+    (None when no held-out target reaches back that far under the state protocol), with its
+    standard error and the fraction of the exact effect (see ``diagnosis``)."""
 
     lag: int
     exact: Fraction
     measured: float | None
+    stderr: float | None = None
+    fraction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,19 @@ class TrainResult:
     lag_effects: tuple[LagEffect, ...]
     history: tuple[HistoryPoint, ...]
     references: tuple[SubsetValue, ...] = field(repr=False)  # every subset's reference value
+    score: Score | None = field(default=None, repr=False)  # the readout: diagnosis.score's result
+    # the held-out series and the model's P(y=1) on it, (x, y, p), for --save-predictions
+    held_out: tuple | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def note(self) -> str | None:
+        """A hint when the loss, though finite, is worse than predicting the base rate."""
+        if self.score is None or self.score.verdict.kind != "worse_than_nothing":
+            return None
+        return (
+            f"the run likely diverged: try a smaller --learning-rate than {self.settings.learning_rate:g}, "
+            "or --clip-norm 1"
+        )
 
     @property
     def bound_is_exact(self) -> bool:
@@ -100,10 +121,31 @@ class TrainResult:
                 "exact": self.bound_is_exact,
             },
             "lag_effects": [
-                {"lag": e.lag, "exact": float(e.exact), "measured": e.measured} for e in self.lag_effects
+                {
+                    "lag": e.lag,
+                    "exact": float(e.exact),
+                    "measured": e.measured,
+                    "stderr": e.stderr,
+                    "fraction": e.fraction,
+                }
+                for e in self.lag_effects
             ],
             "history": [asdict(point) for point in self.history],
+            **self._score_dict(),
         }
+
+    def _score_dict(self) -> dict:
+        """score's fields beside the training's own (its loss is final_loss)."""
+        if self.score is None:
+            return {}
+        data = self.score.to_dict()
+        extra = {
+            key: data[key] for key in ("samples", "stderr", "levels", "best_match", "information_fraction")
+        }
+        extra["verdict"] = data["verdict"]
+        if self.note:
+            extra["note"] = self.note
+        return extra
 
     def to_text(self) -> str:
         s = self.settings
@@ -119,14 +161,21 @@ class TrainResult:
             f"{clip}; seed {s.seed}",
             "",
         ]
-        rows = [
-            ["held-out loss", "", _loss(self.final_loss), ""],
-            [
-                "nearest subset",
-                format_lags(self.nearest.learned),
-                render.fixed(self.nearest.cross_entropy.value, 4),
-                reference,
-            ],
+        score = self.score
+        spread = "" if score is None or score.stderr is None else f"± {score.stderr:.4f} (standard error)"
+        rows = [["held-out loss", "", _loss(self.final_loss), spread]]
+        if score is not None:
+            match = score.best_match
+            rows += [
+                [
+                    "best match",
+                    format_lags(match.learned),
+                    render.fixed(match.divergence, 4),
+                    f"mean KL divergence from the optimal predictor of S ({reference})",
+                ],
+                ["information", "", f"{100 * score.information_fraction:.1f}%", "of I(Y; X_all) captured"],
+            ]
+        rows += [
             [
                 "truncation bound",
                 format_lags(self.truncation_bound.learned),
@@ -134,13 +183,30 @@ class TrainResult:
                 f"lags <= {s.num_steps - 1}; {bound}",
             ],
         ]
+        if score is not None:
+            lines.append(f"verdict: {score.verdict.kind}. {score.verdict.text}")
+            if self.note:
+                lines.append(f"note: {self.note}")
+            lines.append("")
         lines.append(render.text_table(["", "learned", "nats", "note"], rows, [False, False, True, False]))
+        used = {e.lag: e.used for e in score.lag_effects} if score is not None else {}
         effects = [
-            [str(e.lag), f"{float(e.exact):+.4f}", "none" if e.measured is None else f"{e.measured:+.4f}"]
+            [
+                str(e.lag),
+                f"{float(e.exact):+.4f}",
+                "none" if e.measured is None else f"{e.measured:+.4f}",
+                "" if e.stderr is None else f"{e.stderr:.4f}",
+                "" if e.fraction is None else f"{100 * e.fraction:.1f}%",
+                used.get(e.lag) or "-",
+            ]
             for e in self.lag_effects
         ]
         lines.append("effect of x[t-lag] = 1 on P(y=1), on average")
-        lines.append(render.text_table(["lag", "exact", "measured"], effects, [True, True, True]))
+        lines.append(
+            render.text_table(
+                ["lag", "exact", "measured", "stderr", "fraction", "used"], effects, [True] * 5 + [False]
+            )
+        )
         return "\n".join(lines)
 
 
@@ -155,13 +221,21 @@ def _seed_sequences(seed: int, epochs: int) -> tuple[np.random.SeedSequence, ...
     return tuple(np.random.SeedSequence(seed).spawn(2 + epochs))
 
 
-def _sample(process: EchoProcess, settings: TrainSettings, streams: Sequence[np.random.SeedSequence]):
-    """The arranged windows (W, T, M, B) of x and y, one series per model."""
+def _sample(
+    process: EchoProcess,
+    settings: TrainSettings,
+    streams: Sequence[np.random.SeedSequence],
+    keep: bool = False,
+):
+    """The arranged windows (W, T, M, B) of x and y, one series per model; with ``keep`` also
+    the series themselves, (M, N) each."""
     xs, ys = zip(*(sample_series(process, settings.series_length, stream) for stream in streams), strict=True)
-    return (
-        arrange(np.stack(xs), settings.batch_size, settings.num_steps),
-        arrange(np.stack(ys), settings.batch_size, settings.num_steps),
+    xs, ys = np.stack(xs), np.stack(ys)
+    arranged = (
+        arrange(xs, settings.batch_size, settings.num_steps),
+        arrange(ys, settings.batch_size, settings.num_steps),
     )
+    return (*arranged, xs, ys) if keep else arranged
 
 
 class Trainer:
@@ -239,14 +313,24 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
         x, y = _sample(process, settings, [stream[1 + epoch] for stream in streams])
         history += trainer.run_epoch(x, y, epoch, progress)
         del x, y
-    x, y = _sample(process, settings, [stream[1] for stream in streams])
-    losses, effects = evaluate(trainer.params, x, y, settings.num_steps, settings.reset_state, process.lags)
-    if not np.isfinite(losses).all():
+    x, y, xs, ys = _sample(process, settings, [stream[1] for stream in streams], keep=True)
+    length = settings.series_length
+    p = predict(trainer.params, x, y, settings.num_steps, settings.reset_state, length)
+    del x, y
+    dropped = length - settings.batch_size * settings.windows * settings.num_steps  # NaN by design
+    if np.isnan(p).sum(axis=1).max() > dropped:  # parameters that stopped being finite
         raise TrainingError("the held-out loss is not finite; try a smaller --learning-rate or --clip-norm 1")
     references, bound = _references(process, settings)
+    scorer = Scorer(process, settings.num_steps if settings.reset_state else None)
+    top = max(process.lags, default=0)
+    # a short series gets fewer batches than score's 16 (the standard error is then rougher)
+    batches = None
+    if length < minimum_length(top):
+        batches = max(1, min(MIN_BATCHES, (length - top) // (BATCH_FACTOR * (top + 1))))
     results = []
     for m, seed in enumerate(seeds):
-        final = float(losses[m])
+        score = scorer.score(xs[m], ys[m], p[m], batches=batches)
+        final = score.loss
         nearest = min(references, key=lambda ref: abs(ref.cross_entropy.value - final))  # first of ties
         results.append(
             TrainResult(
@@ -256,11 +340,13 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
                 nearest=nearest,
                 truncation_bound=bound,
                 lag_effects=tuple(
-                    LagEffect(lag, process.lag_effect(lag), None if e is None else float(e[m]))
-                    for lag, e in effects.items()
+                    LagEffect(e.lag, process.lag_effect(e.lag), e.measured, e.stderr, e.fraction)
+                    for e in score.lag_effects
                 ),
                 history=tuple(HistoryPoint(epoch, window, float(loss[m])) for epoch, window, loss in history),
                 references=references,
+                score=score,
+                held_out=(xs[m], ys[m], p[m]),
             )
         )
     return tuple(results)

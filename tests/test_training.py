@@ -192,6 +192,12 @@ def test_json_shape():
         "truncation_bound",
         "lag_effects",
         "history",
+        "samples",
+        "stderr",
+        "levels",
+        "best_match",
+        "information_fraction",
+        "verdict",
     ]
     assert data["settings"]["series_length"] == 20_000 and data["settings"]["clip_norm"] is None
     assert set(data["nearest"]) == {"learned", "cross_entropy"}
