@@ -512,7 +512,7 @@ def _probabilities(p, length: int) -> tuple[np.ndarray, bool]:
     bad = np.flatnonzero(~((array >= 0) & (array <= 1)) & ~np.isnan(array))
     if bad.size:
         raise EchoTheoryError(
-            f"p[{bad[0]}] is {array[bad[0]]!r}: predictions must be probabilities in [0, 1] "
+            f"p[{bad[0]}] is {float(array[bad[0]])!r}: predictions must be probabilities in [0, 1] "
             "(NaN for a row the model skips)"
         )
     return array, False
