@@ -435,7 +435,7 @@ class Scorer:
                     negentropy = counts[v] * (_xlogx(q) + _xlogx(1 - q))
                     cross = np.where(q > 0, q * log_p[v], 0.0) + np.where(q < 1, (1 - q) * log_q[v], 0.0)
                 total += float((negentropy - cross)[counts[v] > 0].sum())
-            out.append(max(0.0, total / rows))  # KL >= 0; rounding can dip below
+            out.append(max(0.0, float(total / rows)))  # KL >= 0; rounding can dip below
         return out
 
     def _verdict(self, loss: float, stderr: float | None, effects: tuple[LagScore, ...]) -> Verdict:

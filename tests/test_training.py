@@ -215,3 +215,57 @@ def test_text_report():
     assert f"held-out loss              {result.final_loss:.4f}" in text
     assert "not a bound: the carried state can hold older inputs" in text
     assert "  3  +0.5000" in text and "  8  -0.2500" in text
+
+
+# --- the readout: diagnosis.score on the held-out series ----------------------------------------
+
+
+def test_the_readout_is_score_on_the_held_out_predictions():
+    from echo_theory.diagnosis import score
+
+    result = train(SEED, TrainSettings(series_length=20_000, batch_size=20, seed=5))
+    x, y, p = result.held_out
+    assert x.shape == y.shape == p.shape == (20_000,)
+    assert np.isnan(p).sum() == 0  # 20 rows of 1000 steps, 200 windows each: nothing dropped
+    again = score(SEED, x, y, p)
+    assert again.loss == result.final_loss
+    assert again.to_dict()["verdict"] == result.to_dict()["verdict"]
+    assert [e.measured for e in result.lag_effects] == [e.measured for e in again.lag_effects]
+
+
+def test_predict_agrees_with_evaluate():
+    """The held-out P(y=1) from ``predict`` gives evaluate's loss, under both state protocols."""
+    from echo_theory.evaluation import predict
+
+    for reset in (False, True):
+        settings = TrainSettings(series_length=20_003, batch_size=20, num_steps=7, reset_state=reset)
+        trainer = Trainer(settings, [1])
+        trainer.run_epoch(*_sample(SEED, settings, [np.random.SeedSequence(3)]))
+        x, y, _, ys = _sample(SEED, settings, [np.random.SeedSequence(4)], keep=True)
+        loss, _ = evaluate(trainer.params, x, y, 7, reset)
+        p = predict(trainer.params, x, y, 7, reset, settings.series_length)[0]
+        kept = ~np.isnan(p)
+        # rows of 1000 steps hold 142 windows of 7: the last 6 of each row, and 3 at the end, are NaN
+        assert kept.sum() == 20 * 142 * 7 and np.isnan(p[994:1000]).all() and np.isnan(p[-3:]).all()
+        direct = -np.log(np.where(ys[0][kept] == 1, p[kept], 1 - p[kept])).mean()
+        assert direct == pytest.approx(loss[0], rel=1e-12)
+
+
+def test_a_finite_loss_far_above_nothing_gets_the_note():
+    result = train(
+        SEED, TrainSettings(series_length=20_000, batch_size=20, optimizer="sgd", learning_rate=100)
+    )
+    assert math.isfinite(result.final_loss) and result.final_loss > 5
+    assert result.score.verdict.kind == "worse_than_nothing"
+    assert result.note == "the run likely diverged: try a smaller --learning-rate than 100, or --clip-norm 1"
+    assert result.to_dict()["note"] == result.note
+    assert "\nnote: the run likely diverged" in result.to_text()
+
+
+def test_reset_state_readout_is_position_aware():
+    settings = TrainSettings(**QUICK, num_steps=4, reset_state=True, seed=2)
+    result = train(SEED, settings)
+    assert result.score.window == 4
+    assert [lv.cross_entropy for lv in result.score.levels] == [
+        SEED.window_cross_entropy(s, 4).value for s in [(), (3,), (8,), (3, 8)]
+    ]
