@@ -350,7 +350,7 @@ class Scorer:
         return self._tables[learned]
 
     def score(self, x, y, p, source: str = "", batches: int | None = None) -> Score:
-        x, y = binary_series(x, y)
+        x, y = _binary(x, y)
         p, clean = _probabilities(p, x.size)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             sums = _Pass(self, x, y, p, clean, batches).run()
@@ -497,6 +497,17 @@ def _usage(fraction: float, stderr: float | None) -> str:
     return "in part"
 
 
+def _binary(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """x and y checked as ``estimate.binary_series`` checks them; uint8 arrays (what the file
+    readers return) take one max() each instead of its comparisons."""
+    if all(
+        isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 1 and (a.size == 0 or a.max() <= 1)
+        for a in (x, y)
+    ) and x.size == y.size:
+        return x, y
+    return binary_series(x, y)
+
+
 def _probabilities(p, length: int) -> tuple[np.ndarray, bool]:
     """p as float64, checked; and whether every value lies strictly inside (0, 1) (no NaN)."""
     array = np.asarray(p)
@@ -578,19 +589,26 @@ class _Pass:
         # that cannot see those lags (window positions < lag, or class n + 1) ever touch
         padded = np.concatenate([np.zeros(top, dtype=np.uint8), self.x]) if top else self.x
         dtype = np.int64 if n > 12 else (np.uint16 if n > 5 else np.uint8)
-        scratch = np.empty((2, int(max(np.diff(edges)))))
+        longest = int(max(np.diff(edges)))
+        scratch = np.empty((2, longest))
+        code_buffer, bits_buffer = np.empty((2, longest), dtype=dtype)
+        key_buffer = np.empty(longest, dtype=np.intp)
         for b in range(batches):
             start, stop = edges[b], edges[b + 1]
             p = self.p[start:stop]
-            key = (self.y[start:stop].astype(dtype) << n).astype(dtype, copy=False)
+            # key = ((class * 2 + y) * 2^n + code), built in preallocated buffers (no temporaries)
+            code, bits = code_buffer[: stop - start], bits_buffer[: stop - start]
+            np.left_shift(self.y[start:stop], n, out=code, dtype=dtype)
             for i, lag in enumerate(lags):
-                key |= padded[start + top - lag : stop + top - lag].astype(dtype, copy=False) << i
-            key = key.astype(np.intp)
+                np.left_shift(padded[start + top - lag : stop + top - lag], i, out=bits, dtype=dtype)
+                np.bitwise_or(code, bits, out=code)
+            key = key_buffer[: stop - start]
             if positions is None:
-                key += 2 * n * size
+                np.add(code, 2 * n * size, out=key, dtype=np.intp)
                 key[: max(0, top - start)] += 2 * size  # class n + 1
             else:
-                key += positions[start:stop] * (2 * size)
+                np.multiply(positions[start:stop], 2 * size, out=key)
+                key += code
             if not self.clean:
                 valid = ~np.isnan(p)
                 if not valid.all():
