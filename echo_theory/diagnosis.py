@@ -183,12 +183,12 @@ class Score:
     def describe(self) -> str:
         where = f"{self.source}: " if self.source else ""
         window = f"; windows of {self.window} steps (levels are window optima)" if self.window else ""
-        return f"{where}{self.samples} predicted rows in {self.batches} batches{window}"
+        return f"{where}{self.samples:,} predicted rows in {self.batches} batches{window}"
 
     def _summary_rows(self, number) -> list[list[str]]:
         lv = self.levels
         return [
-            ["loss", "", _number(self.loss, number), _number(self.stderr, number), ""],
+            ["loss", "", _number(self.loss, number), _stderr(self.stderr, number), ""],
             [
                 "best match",
                 format_lags(self.best_match.learned),
@@ -213,7 +213,7 @@ class Score:
             for lv, d in zip(self.levels, self.divergences, strict=True)
         ]
 
-    def _lag_rows(self, number) -> list[list[str]]:
+    def _lag_rows(self, number: int) -> list[list[str]]:
         def signed(value):
             return "none" if value is None else f"{value:+.{number}f}"
 
@@ -296,6 +296,13 @@ def _number(value: float | None, digits: int) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return render.fixed(value, digits) if abs(value) < 1e6 else f"{value:.4g}"
+
+
+def _stderr(value: float | None, digits: int) -> str:
+    """A standard error; one too small for the decimals shown, in scientific notation."""
+    if value is not None and 0 < value < 0.5 * 10**-digits:
+        return f"{value:.1e}"
+    return _number(value, digits)
 
 
 def _percent(value: float | None) -> str:
@@ -500,10 +507,16 @@ def _usage(fraction: float, stderr: float | None) -> str:
 def _binary(x, y) -> tuple[np.ndarray, np.ndarray]:
     """x and y checked as ``estimate.binary_series`` checks them; uint8 arrays (what the file
     readers return) take one max() each instead of its comparisons."""
-    if all(
-        isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 1 and (a.size == 0 or a.max() <= 1)
-        for a in (x, y)
-    ) and x.size == y.size:
+    if (
+        all(
+            isinstance(a, np.ndarray)
+            and a.dtype == np.uint8
+            and a.ndim == 1
+            and (a.size == 0 or a.max() <= 1)
+            for a in (x, y)
+        )
+        and x.size == y.size
+    ):
         return x, y
     return binary_series(x, y)
 

@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import render
-from .diagnosis import Score, Scorer
+from .diagnosis import Score, Scorer, _stderr
 from .errors import SettingError, TrainingError
 from .estimate import BATCH_FACTOR, MIN_BATCHES, minimum_length
 from .evaluation import arrange, predict
@@ -195,7 +195,7 @@ class TrainResult:
                 str(e.lag),
                 f"{float(e.exact):+.4f}",
                 "none" if e.measured is None else f"{e.measured:+.4f}",
-                "" if e.stderr is None else f"{e.stderr:.4f}",
+                _stderr(e.stderr, 4),
                 "" if e.fraction is None else f"{100 * e.fraction:.1f}%",
                 used.get(e.lag) or "-",
             ]

@@ -62,7 +62,7 @@ def test_table_markdown_and_csv(files):
     assert table.exit_code == 0
     lines = table.output.splitlines()
     assert lines[0] == SEED.describe()
-    assert lines[1] == "run.npz: 19992 predicted rows in 64 batches"
+    assert lines[1] == "run.npz: 19,992 predicted rows in 64 batches"
     assert lines[3].startswith("verdict: level. It uses lag 3 fully and no other")
     markdown = run(files / "run.npz", *RULES, "--format", "markdown").output
     assert markdown.startswith(f"`{SEED.describe()}`") and "| lag |" in markdown
