@@ -27,7 +27,8 @@ from fractions import Fraction
 import numpy as np
 
 from . import render
-from .diagnosis import Score, Scorer, _stderr
+from .diagnosis import Score, Scorer
+from .diagnosis.result import _stderr
 from .errors import SettingError, TrainingError
 from .estimate import BATCH_FACTOR, MIN_BATCHES, minimum_length
 from .evaluation import arrange, predict
