@@ -3,7 +3,7 @@
     pip install 'echo-theory[bench]'        # torch (CPU is enough)
     echo-theory sample --rule 3:+0.5 --rule 8:-0.25 --steps 1e6 --seed 0 --output train.npz
     echo-theory sample --rule 3:+0.5 --rule 8:-0.25 --steps 2e5 --seed 1 --output test.npz
-    python examples/score_lstm.py train.npz test.npz predictions.npz
+    python examples/score_lstm.py train.npz test.npz --output predictions.npz
     echo-theory score predictions.npz --rule 3:+0.5 --rule 8:-0.25
 
 Without file arguments the script samples both series itself (``echo_theory.sample_series``,
@@ -74,11 +74,12 @@ def predict(model: Model, x: np.ndarray) -> np.ndarray:
     return p
 
 
-def main() -> None:
+def main() -> int:
+    torch.set_num_threads(1)  # tiny matrices: on a shared machine, more threads only spin
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("train", nargs="?", help="x, y to train on (.npz, .npy or .csv)")
     parser.add_argument("test", nargs="?", help="x, y to predict")
-    parser.add_argument("output", nargs="?", help="where to write x, y, p for `echo-theory score`")
+    parser.add_argument("--output", help="where to write x, y, p for `echo-theory score`")
     args = parser.parse_args()
     if args.train and args.test:
         (train_x, train_y), (test_x, test_y) = load_series(args.train), load_series(args.test)

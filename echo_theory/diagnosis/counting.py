@@ -11,34 +11,29 @@ from ..estimate import batch_edges
 
 @dataclass
 class Sums:
-    """Per batch, visibility class, y and input code: rows, and sums of p, log p and log(1-p)."""
+    """What the verdict needs of the rows, reduced batch by batch so that memory stays small:
 
-    counts: np.ndarray  # (K, classes, 2, codes)
-    p: np.ndarray
+    - per batch: the loss sum (of -log p(y)) and the predicted rows, for the loss's standard error;
+    - per batch and rule lag: rows and sum of p with x[t - lag] = 1, then = 0, over the rows that
+      see the lag, for the lag effects and their standard errors;
+    - over all batches, per visibility class and input code: rows, sum of log p and of log(1-p),
+      for the divergences.
+    """
+
+    loss_batches: np.ndarray  # (K,)
+    sample_batches: np.ndarray  # (K,)
+    effects: np.ndarray  # (K, lags, 4): count1, sum1, count0, sum0
+    counts: np.ndarray  # (classes, codes)
     log_p: np.ndarray
     log_q: np.ndarray
-    stats: int  # the classes 0..stats-1 are the statistics' rows; the last one holds the rest
-
-    @property
-    def loss_batches(self) -> np.ndarray:
-        """Per batch: the sum of -log p(y) over its predicted rows."""
-        return -(self.log_p[:, :, 1].sum(axis=(1, 2)) + self.log_q[:, :, 0].sum(axis=(1, 2)))
-
-    @property
-    def sample_batches(self) -> np.ndarray:
-        return self.counts.sum(axis=(1, 2, 3))
 
     @property
     def samples(self) -> int:
-        return int(self.counts.sum())
+        return int(self.sample_batches.sum())
 
     @property
     def loss_total(self) -> float:
         return float(self.loss_batches.sum())
-
-    def by_code(self, array: np.ndarray) -> np.ndarray:
-        """Summed over y, for the statistics' classes only: (K, stats, codes)."""
-        return array[:, : self.stats].sum(axis=2)
 
 
 class Pass:
@@ -61,7 +56,12 @@ class Pass:
         batches, size, classes = len(edges) - 1, 2**n, n + 2
         cells = classes * 2 * size
         positions = self._classes() if self.window else None
-        sums = np.zeros((4, batches, cells))
+        stats = n + 1  # the classes of the statistics' rows
+        codes = np.arange(size)
+        ones = [((codes >> i) & 1).astype(bool) for i in range(n)]
+        loss_batches, sample_batches = np.zeros(batches), np.zeros(batches)
+        effects = np.zeros((batches, n, 4))
+        totals = np.zeros((3, stats, size))
         # x[t - lag] is padded[t + top - lag]: the rows before top read zeros, which only rows
         # that cannot see those lags (window positions < lag, or class n + 1) ever touch
         padded = np.concatenate([np.zeros(top, dtype=np.uint8), self.x]) if top else self.x
@@ -94,12 +94,27 @@ class Pass:
             np.log(p, out=log_p)
             np.subtract(1.0, p, out=log_q)
             np.log(log_q, out=log_q)
-            sums[0, b] = np.bincount(key, minlength=cells)
-            sums[1, b] = np.bincount(key, weights=p, minlength=cells)
-            sums[2, b] = np.bincount(key, weights=log_p, minlength=cells)
-            sums[3, b] = np.bincount(key, weights=log_q, minlength=cells)
-        shaped = sums.reshape(4, batches, classes, 2, size)
-        return Sums(shaped[0].astype(np.int64), shaped[1], shaped[2], shaped[3], n + 1)
+            count = np.bincount(key, minlength=cells).reshape(classes, 2, size)
+            log_ps = np.bincount(key, weights=log_p, minlength=cells).reshape(classes, 2, size)
+            log_qs = np.bincount(key, weights=log_q, minlength=cells).reshape(classes, 2, size)
+            p_sums = (
+                np.bincount(key, weights=p, minlength=cells).reshape(classes, 2, size)[:stats].sum(axis=1)
+            )
+            loss_batches[b] = -(log_ps[:, 1].sum() + log_qs[:, 0].sum())
+            sample_batches[b] = count.sum()
+            count = count[:stats].sum(axis=1)
+            for i in range(n):
+                seen_count, seen_sum = count[i + 1 :], p_sums[i + 1 :]  # the classes that see lag i
+                effects[b, i] = (
+                    seen_count[:, ones[i]].sum(),
+                    seen_sum[:, ones[i]].sum(),
+                    seen_count[:, ~ones[i]].sum(),
+                    seen_sum[:, ~ones[i]].sum(),
+                )
+            totals[0] += count
+            totals[1] += log_ps[:stats].sum(axis=1)
+            totals[2] += log_qs[:stats].sum(axis=1)
+        return Sums(loss_batches, sample_batches, effects, totals[0], totals[1], totals[2])
 
     def _classes(self) -> np.ndarray:
         """Each row's visibility class under the window protocol: how many rule lags are <= its

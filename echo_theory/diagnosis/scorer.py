@@ -75,26 +75,15 @@ class Scorer:
     # --- from sums to a score -------------------------------------------------------------------
 
     def _read(self, sums: Sums, source: str) -> Score:
-        n = len(self.lags)
         if sums.samples == 0:
             raise EchoTheoryError("no row has a prediction: p is NaN in every row")
         loss = sums.loss_total / sums.samples
         stderr = None
         if math.isfinite(loss):
             stderr = batch_means_stderr(sums.loss_batches - loss * sums.sample_batches, sums.samples)
-        codes = np.arange(2**n)
-        counts, psums = sums.by_code(sums.counts), sums.by_code(sums.p)  # (K, classes, codes)
-        classes = counts.shape[1]
         effects = []
         for i, lag in enumerate(self.lags):
-            seen = np.arange(classes) > i  # classes (visible lag counts) that see lag i
-            ones = (codes >> i) & 1 == 1
-            parts = []
-            for mask in (ones, ~ones):
-                count = counts[:, seen][:, :, mask].sum(axis=(1, 2))
-                total = psums[:, seen][:, :, mask].sum(axis=(1, 2))
-                parts.append((count, total))
-            (c1, s1), (c0, s0) = parts
+            c1, s1, c0, s0 = sums.effects[:, i].T
             n1, n0 = c1.sum(), c0.sum()
             exact = self.exact_effects[i]
             if n1 == 0 or n0 == 0:
@@ -136,7 +125,7 @@ class Scorer:
         or 1 where q is not makes it infinite, as it makes the loss. Per row it is
         q log q + (1-q) log(1-q) - q log p - (1-q) log(1-p), and q depends only on the row's class
         and code, so the sums of log p and log(1-p) per (class, code) are all it needs."""
-        counts, log_p, log_q = (sums.by_code(a).sum(axis=0) for a in (sums.counts, sums.log_p, sums.log_q))
+        counts, log_p, log_q = sums.counts, sums.log_p, sums.log_q
         rows = counts.sum()
         if rows == 0:
             return [math.nan] * len(self.subsets)
