@@ -6,7 +6,10 @@ medians travels, absolute times less so):
 
 - estimate: ``load_series(file)`` (x, y), ``count_table`` and ``estimate_table`` over lags 3,8;
 - score: ``load_series(file, ("x", "y", "p"))``, then ``score`` (loss and its standard error,
-  both lag effects, every subset's divergence, the verdict).
+  both lag effects, every subset's divergence, the verdict);
+- and the two commands end to end, as a user runs them (``echo-theory estimate FILE --lags 3,8``
+  and ``echo-theory score FILE --rule 3:+0.5 --rule 8:-0.25``, JSON to a pipe), interpreter
+  start and imports included.
 
 The file holds the seed process (3:+0.5, 8:-0.25) sampled with seed 0 and the predictions of a
 model that learned lag 3, with a little noise so that every p is distinct.
@@ -17,6 +20,8 @@ Run: python benchmarks/bench_score.py [--rows N] [--repeats R]
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -63,11 +68,31 @@ def main() -> None:
             estimate_times.append(median_time(run_estimate, 1)[0])
             score_times.append(median_time(run_score, 1)[0])
         result = run_score()
+        command = shutil.which("echo-theory") or str(Path(sys.executable).parent / "echo-theory")
+        estimate_command = [command, "estimate", str(path), "--lags", "3,8", "--format", "json"]
+        score_command = [
+            command,
+            "score",
+            str(path),
+            "--rule",
+            "3:+0.5",
+            "--rule",
+            "8:-0.25",
+            "--format",
+            "json",
+        ]
+        commands = {"estimate": [], "score": []}
+        for _ in range(args.repeats):
+            for name, argv in (("estimate", estimate_command), ("score", score_command)):
+                commands[name].append(
+                    median_time(lambda argv=argv: subprocess.run(argv, check=True, capture_output=True), 1)[0]
+                )
     e, s = float(np.median(estimate_times)), float(np.median(score_times))
+    ce, cs = float(np.median(commands["estimate"])), float(np.median(commands["score"]))
     print(machine())
-    print(f"{rows:,} rows of .npz, median of {args.repeats} interleaved runs")
-    print(f"estimate --lags 3,8   {e:.3f} s")
-    print(f"score                 {s:.3f} s   ({s / e:.2f}x estimate)")
+    print(f"{rows:,} rows of .npz, medians of {args.repeats} interleaved runs")
+    print(f"library   estimate --lags 3,8  {e:.3f} s   score  {s:.3f} s   ({s / e:.2f}x estimate)")
+    print(f"commands  estimate --lags 3,8  {ce:.3f} s   score  {cs:.3f} s   ({cs / ce:.2f}x estimate)")
     print(f"verdict: {result.verdict.kind} {list(result.verdict.learned)}")
 
 
