@@ -22,18 +22,24 @@ from .output import emit, to_json
 )
 @format_option("table", "json", "csv", "markdown")
 def score(file, rules, base, p_x, clip, window, fmt) -> None:
-    """Score a model's predictions in FILE against the process: its loss beside every subset's
-    exact level, each rule lag's measured effect and the fraction of the exact one, the subset
-    whose optimal predictor it is closest to, and a verdict.
+    """Score a model's predictions in FILE against the process: its loss beside
+    every subset's exact level, each rule lag's measured effect and the fraction
+    of the exact one, the subset whose optimal predictor it is closest to, and a
+    verdict.
 
     \b
-    FILE holds columns x, y and p (the model's P(y_t = 1); NaN rows are skipped):
-      .npz  arrays x, y, p     .csv  a header row x,y,p     .npy  a structured array with fields x, y, p
+    FILE holds columns x, y and p, the model's P(y_t = 1); NaN rows are skipped:
+      .npz  arrays x, y and p
+      .csv  a header row naming columns x, y and p, then one step per row
+      .npy  a structured array with fields x, y and p
 
     \b
-    Verdicts: level (uses a set S of lags fully, no other, and its loss agrees with H(Y | X_S)),
-    between (some lags in part), worse_than_nothing (loss significantly above H(Y)),
-    better_than_possible (loss significantly below H(Y | every rule lag): a leak).
+    Verdicts, by tests (z = 3, or within 5% of an effect or of I(Y; X_all)):
+      level                 uses a set S of lags fully, no other, and its loss
+                            agrees with H(Y | X_S)
+      between               some lags used in part, or a loss off the level
+      worse_than_nothing    loss above H(Y), the base rate's
+      better_than_possible  loss below H(Y | every rule lag): a leak
 
     \b
     echo-theory score predictions.npz --rule 3:+0.5 --rule 8:-0.25
