@@ -19,7 +19,7 @@ the JSON for scripts; it is not what the model learned.
 
 The held-out series is the B batch rows laid end to end, the state zero at each row's start,
 so with a carried state the first L steps of a row cannot see lag L: they dilute its measured
-effect by about B L / N (0.8% for lag 8 at the defaults), well inside the verdict's 5% tolerance.
+effect by about B L / N (0.16% for lag 8 at the defaults), well inside the verdict's 5% tolerance.
 """
 
 from __future__ import annotations
