@@ -117,7 +117,8 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
         return archive["x"], archive["y"]
 
 
-# A minimal reader of named columns, for ``score`` (the files branch owns the full one).
+# A minimal reader and writer of named columns, for ``score`` and ``train --save-predictions``;
+# the files branch owns the full, bounded ones, which replace these at merge.
 
 
 def _load_columns(path: Path, columns: tuple[str, ...]) -> tuple[np.ndarray, ...]:

@@ -147,7 +147,7 @@ TRAIN = ["train", *RULES, "--series-length", "20000", "--batch-size", "20", "--f
 
 
 @pytest.mark.parametrize(
-    "name, extra", [("held.npz", []), ("held.csv", []), ("held.npy", ["--num-steps", "6", "--reset-state"])]
+    "name, extra", [("held.npz", []), ("held.npy", []), ("held.csv", ["--num-steps", "6", "--reset-state"])]
 )
 def test_train_then_score_gives_the_same_loss(tmp_path, name, extra):
     path = tmp_path / name
