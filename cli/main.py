@@ -16,6 +16,7 @@ from .derive import derive
 from .estimate import estimate
 from .output import OutputError, quiet_stdout
 from .sample import sample
+from .score import score
 from .simulate import simulate
 from .train import train
 
@@ -120,6 +121,7 @@ cli.add_command(estimate)
 cli.add_command(derive)
 cli.add_command(train)
 cli.add_command(sample)
+cli.add_command(score)
 
 
 def main() -> None:

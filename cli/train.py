@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 
+from echo_theory.atomic import check_output_path
 from echo_theory.plot import check_target, plot_training, require_matplotlib
 from echo_theory.settings import OPTIMIZERS, TrainSettings
 
@@ -14,6 +16,15 @@ from .options import PositiveNumber, WholeNumber, build_process, format_option, 
 from .output import emit, to_json
 
 _DEFAULTS = TrainSettings()
+
+
+def _check_series_format(path: str) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".npz", ".npy", ".csv"):
+        raise click.BadParameter(
+            f"{path!r} has the suffix {suffix or '(none)'!r}; give a .npz, .npy or .csv file",
+            param_hint="'--save-predictions'",
+        )
 
 
 class ProgressLine:
@@ -118,6 +129,12 @@ class ProgressLine:
     help="Draw the training curve with the exact values of the subsets, as .png, .pdf or .svg by the "
     "suffix (needs echo-theory[plot]).",
 )
+@click.option(
+    "--save-predictions",
+    "predictions_path",
+    metavar="FILE",
+    help="Write the held-out series and the model's P(y=1) (x, y, p; .npz, .npy or .csv) for `score`.",
+)
 @format_option("table", "json")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def train(
@@ -136,14 +153,16 @@ def train(
     reset_state,
     seed,
     plot_path,
+    predictions_path,
     fmt,
     quiet,
 ) -> None:
     """Train a NumPy RNN with truncated backprop and compare its held-out loss with the theory.
 
-    The defaults are the R2RT post's settings. Beside the held-out loss: the learned subset
-    whose exact value is nearest, the truncation bound (the lags <= T-1; exact only with
-    --reset-state), and the average effect of each rule lag on the model's P(y=1).
+    The defaults are the R2RT post's settings. The held-out series is read as `echo-theory
+    score` reads any model: the loss with its standard error, the verdict, the subset whose
+    optimal predictor the model is closest to, the truncation bound (the lags <= T-1; exact
+    only with --reset-state), and each rule lag's average effect on the model's P(y=1).
 
     \b
     echo-theory train --rule 3:+0.5 --rule 8:-0.25
@@ -166,6 +185,10 @@ def train(
     if plot_path is not None:  # before a long run, not after it
         check_target(plot_path)
         require_matplotlib()
+    if predictions_path is not None:
+        check_output_path(predictions_path, "--save-predictions")
+        _check_series_format(predictions_path)
+    from echo_theory.series import write_series
     from echo_theory.training import train as train_model  # NumPy loads for this command only
 
     progress = None if quiet or not sys.stderr.isatty() else ProgressLine(epochs)
@@ -176,4 +199,7 @@ def train(
             progress.close()
     if plot_path is not None:
         plot_training(result, plot_path)
+    if predictions_path is not None:
+        x, y, p = result.held_out
+        write_series(predictions_path, {"x": x, "y": y, "p": p})
     emit(to_json(result.to_dict()) if fmt == "json" else result.to_text())

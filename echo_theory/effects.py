@@ -17,14 +17,15 @@ f_t = c_t (p_t - m_1) / pi_1 - (1 - c_t)(p_t - m_0) / pi_0.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
+from . import render
 from .errors import EchoTheoryError
+from .estimate import batch_means_stderr
 from .process import EchoProcess
 from .rules import Rule
 
@@ -45,6 +46,7 @@ class RuleEffect:
     measured: float | None
     stderr: float | None
     steps: int  # the steps counted
+    used: str = ""  # "fully", "in part", "no", or "" (not decidable), as for a lag (diagnosis)
 
     @property
     def fraction(self) -> float | None:
@@ -117,44 +119,30 @@ def _effect(
     pi1, pi0 = on / total, (total - on) / total
     f = np.where(c, (values - m1) / pi1, -(values - m0) / pi0)
     batches = min(MAX_BATCHES, total // (BATCH_FACTOR * (top + 1)))
-    stderr = None
-    if batches >= 2:
-        sums = np.array([chunk.sum() for chunk in np.array_split(f, batches)])
-        stderr = math.sqrt(float((sums**2).sum()) * batches / (batches - 1)) / total
+    sums = np.array([chunk.sum() for chunk in np.array_split(f, max(batches, 1))])
+    stderr = batch_means_stderr(sums, total)
     return RuleEffect(rule, exact, m1 - m0, stderr, total)
 
 
-def held_out_rule_effects(
-    process: EchoProcess, params, x: np.ndarray, y: np.ndarray, num_steps: int, reset_state: bool
-):
-    """Each model's rule effects on an arranged held-out series (W, T, M, B), under the state
-    protocol: rows read independently from a zero state, windows too with ``reset_state``.
+def rule_effects_text(effects: Sequence[RuleEffect]) -> str:
+    """The interaction rules' effects: P(y=1) with the condition true minus with it false."""
 
-    One tuple of ``RuleEffect`` per model; empty tuples when the process has no interaction rules.
-    """
-    windows, steps, models, batch = x.shape
-    if process.is_additive:
-        return [()] * models
-    p = _predictions(params, x, y, reset_state)
-    row = windows * steps
-    series = [a.transpose(2, 3, 0, 1).reshape(models, batch * row) for a in (x, y, p)]
-    segment = steps if reset_state else row
-    return [rule_effects(process, series[0][m], series[1][m], series[2][m], segment) for m in range(models)]
+    def number(value: float | None, text: str) -> str:
+        return "none" if value is None else format(value, text)
 
-
-def _predictions(params, x: np.ndarray, y: np.ndarray, reset_state: bool) -> np.ndarray:
-    """The model's P(y=1) at every step of arranged windows (W, T, M, B), in blocks of windows."""
-    from .rnn import Unroll, probability
-
-    windows, steps, models, batch = x.shape
-    per_block = max(1, -(-256 // steps))
-    unroll = Unroll(models, params.state_size, batch, steps, per_block)
-    state = np.zeros((models, params.state_size, batch))
-    out = np.empty(x.shape)
-    for first in range(0, windows, per_block):
-        xb, yb = x[first : first + per_block], y[first : first + per_block]
-        unroll.forward(params, xb, yb, state, reset_state)
-        if not reset_state:  # the state runs on along each row; with a reset, every window starts at 0
-            state = unroll.final_state.copy()
-        out[first : first + len(xb)] = probability(params, unroll.hs[: len(xb), 1:])
-    return out
+    rows = [
+        [
+            str(e.rule),
+            f"{float(e.exact):+.4f}",
+            number(e.measured, "+.4f"),
+            number(e.stderr, ".5f"),
+            number(e.fraction, ".2f"),
+            e.used or "-",
+        ]
+        for e in effects
+    ]
+    title = "effect of each interaction rule's condition on P(y=1), on average (true minus false)"
+    table = render.text_table(
+        ["rule", "exact", "measured", "stderr", "fraction", "used"], rows, [False] + [True] * 4 + [False]
+    )
+    return title + "\n" + table

@@ -148,12 +148,8 @@ def entropy_estimate(counts: CountTable, learned: Iterable[int] = (), units: str
     plugin = float(sums.sum() / n)
     cells = int(seen.sum()) - int((per_config > 0).sum())
     miller_madow = plugin + cells / (2 * n)
-    batches = table.shape[0]
-    stderr = None
-    if batches > 1:
-        steps = table.sum(axis=(1, 2))
-        spread = ((sums - plugin * steps) ** 2).sum() * batches / (batches - 1)
-        stderr = float(math.sqrt(spread) / n)
+    steps = table.sum(axis=(1, 2))
+    stderr = batch_means_stderr(sums - plugin * steps, n)
     scale = math.log(2) if units == "bits" else 1.0
     return EntropyEstimate(
         learned,
@@ -163,6 +159,19 @@ def entropy_estimate(counts: CountTable, learned: Iterable[int] = (), units: str
         n,
         units,
     )
+
+
+def batch_means_stderr(deviations: np.ndarray, total: float = 1.0) -> float | None:
+    """The batch-means standard error of an estimate whose error is, to first order, a sum over
+    steps: ``deviations[b]`` is batch b's sum of the centred terms (F_b - H N_b for an entropy),
+    ``total`` the divisor that makes the sum a mean (N). sqrt(K/(K-1) sum_b d_b^2) / total;
+    None with a single batch (no spread to measure). ``diagnosis`` uses it for a model's loss and
+    lag effects."""
+    batches = len(deviations)
+    if batches < 2:
+        return None
+    spread = float((np.asarray(deviations, dtype=np.float64) ** 2).sum()) * batches / (batches - 1)
+    return math.sqrt(spread) / total
 
 
 @dataclass(frozen=True, repr=False)
@@ -288,6 +297,26 @@ def minimum_length(max_lag: int) -> int:
     return max_lag + MIN_BATCHES * BATCH_FACTOR * (max_lag + 1)
 
 
+def batch_edges(length: int, top: int, batches: int | None = None, what: str = "steps") -> list[int]:
+    """Borders of the contiguous batches of the steps top..length-1 (those with every lag up to
+    ``top`` in view): by default as many as fit with each at least 20 (top + 1) steps long, up
+    to 64; too short a series for MIN_BATCHES of them is an error."""
+    counted = length - top
+    if batches is None:
+        if length < minimum_length(top):
+            raise EchoTheoryError(
+                f"the series has {length} {what}; with lags up to {top} a standard error needs at least "
+                f"{minimum_length(top)} ({MIN_BATCHES} batches of {BATCH_FACTOR * (top + 1)} {what} after "
+                f"{top} warm-up {what})"
+            )
+        batches = min(MAX_BATCHES, counted // (BATCH_FACTOR * (top + 1)))
+    elif isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or batches < 1:
+        raise EchoTheoryError(f"batches: {batches!r} is not a whole number >= 1")
+    elif counted < batches:
+        raise EchoTheoryError(f"the series has {counted} counted {what}, fewer than {batches} batches")
+    return [top + (b * counted) // batches for b in range(batches + 1)]
+
+
 def count_table(
     x: Sequence | np.ndarray,
     y: Sequence | np.ndarray,
@@ -307,22 +336,10 @@ def count_table(
     x, y = binary_series(x, y)
     lags = check_lags(lags)
     top = max(lags, default=0)
-    counted = x.size - top
-    if batches is None:
-        if x.size < minimum_length(top):
-            raise EchoTheoryError(
-                f"the series has {x.size} steps; with lags up to {top} a standard error needs at least "
-                f"{minimum_length(top)} ({MIN_BATCHES} batches of {BATCH_FACTOR * (top + 1)} steps after "
-                f"{top} warm-up steps)"
-            )
-        batches = min(MAX_BATCHES, counted // (BATCH_FACTOR * (top + 1)))
-    elif isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or batches < 1:
-        raise EchoTheoryError(f"batches: {batches!r} is not a whole number >= 1")
-    elif counted < batches:
-        raise EchoTheoryError(f"the series has {counted} counted steps, fewer than {batches} batches")
+    edges = batch_edges(x.size, top, batches)
+    batches = len(edges) - 1
     n = len(lags)
     dtype = np.uint16 if n >= 8 else np.uint8
-    edges = [top + (b * counted) // batches for b in range(batches + 1)]
     counts = np.zeros((batches, 2**n, 2), dtype=np.int64)
     for b in range(batches):  # one batch at a time keeps the temporaries small
         start, stop = edges[b], edges[b + 1]

@@ -108,3 +108,37 @@ def _add_effects(params, states, inputs, offset, start, steps, reset_state, lag,
         p = probability(params, h)  # (2, E, M, B)
         sums[lag] += (p[1] - p[0]).sum(axis=(0, 2))
         counts[lag] += p.shape[1] * p.shape[3]
+
+
+# The largest and smallest P(y=1) kept: 1 - 2^-53 is the float64 next below 1, and the sigmoid
+# (1 + tanh(d/2)) / 2 resolves no finer near 0. A saturated prediction stays inside (0, 1), so a
+# confident wrong answer costs a large finite loss (at most 53 log 2 = 36.7 nats), never inf.
+_EDGE = 2.0**-53
+
+
+def predict(params: Parameters, x: np.ndarray, y: np.ndarray, num_steps: int, reset_state: bool, length: int):
+    """The model's P(y=1) at every held-out step, (M, length), aligned with the series that
+    ``arrange`` cut into ``x`` and ``y`` (W, T, M, B): row b of the batch holds steps
+    b * (length // B) onward, its state starting at zero. Steps that ``arrange`` dropped (the
+    end of each row, and of the series) are NaN."""
+    windows, steps, models, batch = x.shape
+    row = length // batch
+    out = np.full((models, batch, row), np.nan)
+    per_block = max(1, -(-_BLOCK_STEPS // steps))
+    unroll = Unroll(models, params.state_size, batch, steps, per_block)
+    state = np.zeros((models, params.state_size, batch))
+    for first in range(0, windows, per_block):
+        xb, yb = x[first : first + per_block], y[first : first + per_block]
+        unroll.forward(params, xb, yb, state, reset_state)
+        if not reset_state:
+            state = unroll.final_state.copy()
+        n = xb.shape[0]
+        # the state after step t is the one before step t + 1: hs[w, 1:] (see rnn.Unroll)
+        p = probability(params, unroll.hs[:n, 1:])  # (n, T, M, B)
+        out[:, :, first * steps : (first + n) * steps] = p.reshape(n * steps, models, batch).transpose(
+            1, 2, 0
+        )
+    np.clip(out, _EDGE, 1 - _EDGE, out=out)
+    full = np.full((models, length), np.nan)
+    full[:, : batch * row] = out.reshape(models, batch * row)
+    return full

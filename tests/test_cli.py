@@ -267,6 +267,12 @@ def test_train_json_shape():
         "lag_effects",
         "rule_effects",
         "history",
+        "samples",
+        "stderr",
+        "levels",
+        "best_match",
+        "information_fraction",
+        "verdict",
     ]
     assert data["process"] == EchoProcess(["3:+0.5", "8:-0.25"]).to_dict()
     assert data["settings"] == {
@@ -284,7 +290,9 @@ def test_train_json_shape():
     assert isinstance(data["final_loss"], float)
     assert set(data["nearest"]) == {"learned", "cross_entropy"}
     assert data["truncation_bound"] == {"learned": [3], "cross_entropy": 0.5191666997072094, "exact": False}
-    assert [set(e) for e in data["lag_effects"]] == [{"lag", "exact", "measured"}] * 2
+    assert [set(e) for e in data["lag_effects"]] == [{"lag", "exact", "measured", "stderr", "fraction"}] * 2
+    assert set(data["verdict"]) == {"kind", "learned", "partial", "text"}
+    assert set(data["best_match"]) == {"learned", "divergence"}
     assert [list(point) for point in data["history"]] == [["epoch", "window", "train_loss"]] * 2
     assert [(point["epoch"], point["window"]) for point in data["history"]] == [(1, 100), (1, 200)]
 
@@ -308,7 +316,9 @@ def test_train_table():
     lines = result.output.splitlines()
     assert lines[0] == EchoProcess(["3:+0.5", "8:-0.25"]).describe()
     assert lines[1].startswith("RNN: state 4, windows of 5 steps, state carried across windows; batch 20")
-    assert lines[5].startswith("held-out loss")
+    assert lines[3].startswith("verdict: ")
+    assert lines[7].startswith("held-out loss")
+    assert "nearest" not in result.output  # the JSON keeps it; the table does not present it as learned
 
 
 def test_train_plot_writes_a_png(tmp_path):

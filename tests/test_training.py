@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from echo_theory import EchoProcess, LimitError, ProcessError
-from echo_theory.effects import _predictions
 from echo_theory.errors import SettingError, TrainingError
 from echo_theory.evaluation import evaluate
 from echo_theory.rnn import Parameters, Unroll
@@ -195,6 +194,12 @@ def test_json_shape():
         "lag_effects",
         "rule_effects",
         "history",
+        "samples",
+        "stderr",
+        "levels",
+        "best_match",
+        "information_fraction",
+        "verdict",
     ]
     assert data["rule_effects"] == []  # no interaction rules
     assert data["settings"]["series_length"] == 20_000 and data["settings"]["clip_norm"] is None
@@ -228,27 +233,14 @@ def test_a_result_prints_as_its_readout():
 PARITY = EchoProcess(["3^8:+0.4"], base="0.3")
 
 
-@pytest.mark.parametrize("reset_state", [False, True])
-def test_held_out_predictions_give_the_evaluated_loss(reset_state):
-    """The per-step predictions the rule effects read are the model's own: their cross
-    entropy on the held-out series is the loss that ``evaluate`` measures by its own pass."""
-    settings = TrainSettings(**QUICK, num_steps=6, reset_state=reset_state)
-    streams = _seed_sequences(3, 1)
-    params = Trainer(settings, [streams[0]]).params
-    x, y = _sample(PARITY, settings, [streams[1]])
-    loss, _ = evaluate(params, x, y, settings.num_steps, reset_state)
-    p = _predictions(params, x, y, reset_state)
-    assert p.shape == x.shape
-    assert -np.mean(np.where(y == 1, np.log(p), np.log1p(-p))) == pytest.approx(loss[0], rel=1e-12)
-
-
 def test_parity_run_reports_its_rule_effect():
     settings = TrainSettings(**QUICK, num_steps=10, state_size=8)
     result = train(PARITY, settings)
     (effect,) = result.rule_effects
     assert str(effect.rule) == "3^8:+2/5" and effect.exact == Fraction(2, 5)
     assert -0.5 < effect.measured < 0.5 and 0 < effect.stderr < 0.01
-    assert effect.steps == settings.batch_size * (settings.row_length - 8)  # each row from a zero state
+    p = result.held_out[2]
+    assert effect.steps == np.isfinite(p[8:]).sum()  # every predicted step with x[t-8] in the series
     assert [e.exact for e in result.lag_effects] == [0, 0]
     data = result.to_dict()["rule_effects"]
     assert data == [
@@ -272,3 +264,57 @@ def test_rule_effects_under_reset_count_only_what_a_window_sees():
     settings = TrainSettings(**QUICK, num_steps=10, reset_state=True)
     (effect,) = train(PARITY, settings).rule_effects
     assert effect.steps == settings.batch_size * settings.windows * 2  # positions 8 and 9 of each window
+
+
+# --- the readout: diagnosis.score on the held-out series ----------------------------------------
+
+
+def test_the_readout_is_score_on_the_held_out_predictions():
+    from echo_theory.diagnosis import score
+
+    result = train(SEED, TrainSettings(series_length=20_000, batch_size=20, seed=5))
+    x, y, p = result.held_out
+    assert x.shape == y.shape == p.shape == (20_000,)
+    assert np.isnan(p).sum() == 0  # 20 rows of 1000 steps, 200 windows each: nothing dropped
+    again = score(SEED, x, y, p)
+    assert again.loss == result.final_loss
+    assert again.to_dict()["verdict"] == result.to_dict()["verdict"]
+    assert [e.measured for e in result.lag_effects] == [e.measured for e in again.lag_effects]
+
+
+def test_predict_agrees_with_evaluate():
+    """The held-out P(y=1) from ``predict`` gives evaluate's loss, under both state protocols."""
+    from echo_theory.evaluation import predict
+
+    for reset in (False, True):
+        settings = TrainSettings(series_length=20_003, batch_size=20, num_steps=7, reset_state=reset)
+        trainer = Trainer(settings, [1])
+        trainer.run_epoch(*_sample(SEED, settings, [np.random.SeedSequence(3)]))
+        x, y, _, ys = _sample(SEED, settings, [np.random.SeedSequence(4)], keep=True)
+        loss, _ = evaluate(trainer.params, x, y, 7, reset)
+        p = predict(trainer.params, x, y, 7, reset, settings.series_length)[0]
+        kept = ~np.isnan(p)
+        # rows of 1000 steps hold 142 windows of 7: the last 6 of each row, and 3 at the end, are NaN
+        assert kept.sum() == 20 * 142 * 7 and np.isnan(p[994:1000]).all() and np.isnan(p[-3:]).all()
+        direct = -np.log(np.where(ys[0][kept] == 1, p[kept], 1 - p[kept])).mean()
+        assert direct == pytest.approx(loss[0], rel=1e-12)
+
+
+def test_a_finite_loss_far_above_nothing_gets_the_note():
+    result = train(
+        SEED, TrainSettings(series_length=20_000, batch_size=20, optimizer="sgd", learning_rate=100)
+    )
+    assert math.isfinite(result.final_loss) and result.final_loss > 5
+    assert result.score.verdict.kind == "worse_than_nothing"
+    assert result.note == "the run likely diverged: try a smaller --learning-rate than 100, or --clip-norm 1"
+    assert result.to_dict()["note"] == result.note
+    assert "\nnote: the run likely diverged" in result.to_text()
+
+
+def test_reset_state_readout_is_position_aware():
+    settings = TrainSettings(**QUICK, num_steps=4, reset_state=True, seed=2)
+    result = train(SEED, settings)
+    assert result.score.window == 4
+    assert [lv.cross_entropy for lv in result.score.levels] == [
+        SEED.window_cross_entropy(s, 4).value for s in [(), (3,), (8,), (3, 8)]
+    ]
