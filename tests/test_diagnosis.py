@@ -296,3 +296,31 @@ def test_bad_input_is_one_line(series, models, change, message):
 def test_a_symbolic_process_cannot_be_scored(series, models):
     with pytest.raises(EchoTheoryError, match="the rules hold symbols"):
         score(EchoProcess(["2:a", "5:-0.2"], base="0.4"), *series, models[(2,)])
+
+
+# --- interaction rules: the verdict reads the per-rule effect ---------------------------------
+
+
+def test_a_parity_model_is_read_through_its_rule_effect():
+    """For 3^8 the per-lag effects are 0 whether or not a model learned the parity; only the
+    rule effect tells a model that predicts P(y=1 | x3, x8) from one that predicts the base rate.
+    The predictions are built here from the rule itself, not from the engine."""
+    from echo_theory import EchoProcess, sample_series
+
+    parity = EchoProcess(["3^8:+0.4"], base="0.3")
+    x, y = sample_series(parity, 200_000, seed=11)
+    t = np.arange(len(x))
+    x3 = np.where(t >= 3, np.roll(x, 3), 0)
+    x8 = np.where(t >= 8, np.roll(x, 8), 0)
+    p_parity = 0.3 + 0.4 * ((x3 + x8) % 2)
+    p_parity[:8] = np.nan  # warm-up: the inputs before the series are not in the file
+    learned = score(parity, x, y, p_parity)
+    assert [e.exact for e in learned.lag_effects] == [0.0, 0.0]
+    (rule,) = learned.rule_effects
+    assert str(rule.rule) == "3^8:+2/5" and rule.used == "fully"
+    assert learned.verdict.kind == "level" and learned.verdict.learned == (3, 8)
+    assert learned.to_dict()["rule_effects"][0]["rule"] == "3^8:+2/5"
+    base_rate = np.full(len(x), 0.5)  # P(y=1) = 0.3 + 0.4 * P(odd) = 0.5 whatever one lag says
+    nothing = score(parity, x, y, base_rate)
+    assert nothing.rule_effects[0].used == "no"
+    assert nothing.verdict.kind == "level" and nothing.verdict.learned == ()
