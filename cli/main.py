@@ -13,6 +13,7 @@ from .compute import compute
 from .derive import derive
 from .estimate import estimate
 from .simulate import simulate
+from .sweep import sweep
 from .train import train
 
 # click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
@@ -54,6 +55,7 @@ cli.add_command(simulate)
 cli.add_command(estimate)
 cli.add_command(derive)
 cli.add_command(train)
+cli.add_command(sweep)
 
 
 def main() -> None:
