@@ -164,9 +164,10 @@ def sweep(
                     if progress is not None:
                         progress.close()
                     name = signal.Signals(stop.signum).name
+                    now = stop.tally.done + stop.tally.failed
                     click.echo(
-                        f"Interrupted ({name}): {stop.tally.done + stop.tally.failed} runs stored in this sweep, "
-                        f"{len(opened)} in {store}; the runs in flight were not. Run the same command to resume.",
+                        f"Interrupted ({name}): {now} runs stored by this sweep, {len(opened)} in {store} in "
+                        "all; the runs in flight were not. Run the same command to resume.",
                         err=True,
                     )
                     sys.exit(128 + stop.signum)
@@ -193,6 +194,10 @@ def sweep(
 
 
 def _summary(tally, store: str, where: str) -> None:
-    ran = f"{tally.finished} run now on {where} ({tally.done} done, {tally.failed} failed"
+    stored = f"{tally.stored_before} already stored in {store}"
+    if not tally.todo:
+        click.echo(f"{tally.total} runs in the grid, all {stored}", err=True)
+        return
+    ran = f"{tally.finished} ran on {where} ({tally.done} done, {tally.failed} failed"
     ran += f", {len(tally.lost)} lost)" if tally.lost else ")"
-    click.echo(f"{tally.total} runs: {ran}, {tally.stored_before} already stored; store {store}", err=True)
+    click.echo(f"{tally.total} runs in the grid: {ran}, {stored}", err=True)

@@ -121,7 +121,10 @@ def _fixed_settings(runs: Sequence[StoredRun]) -> str:
     """The settings every run shares, in one line (the table shows the others)."""
     vary = set(varying(runs)) | {"seed"}
     first = runs[0].settings
-    return "; ".join(f"{name} {_setting_text(name, first[name])}" for name in first if name not in vary)
+    shown = {"reset_state": "protocol"}
+    return "; ".join(
+        f"{shown.get(name, name)} {_setting_text(name, first[name])}" for name in first if name not in vary
+    )
 
 
 def _json(runs: Sequence[StoredRun], store: str | os.PathLike) -> str:
