@@ -182,7 +182,7 @@ def test_interrupt_then_resume(tmp_path, signum):
     assert 2 <= len(before) < 16
     assert sqlite3.connect(store).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-    finished = subprocess.run(command[:-1] + ["--format", "json"], capture_output=True, text=True)
+    finished = subprocess.run([*command[:-1], "--format", "json"], capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     after = _stored(store)
     assert len(after) == len({key for key, _ in after}) == 16

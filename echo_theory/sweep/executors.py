@@ -208,7 +208,7 @@ class DaskExecutor:
             client.submit(execute, task, key=f"echo-theory-run-{task['key']}", pure=False) for task in tasks
         ]
         keys = {future.key: task["key"] for future, task in zip(futures, tasks, strict=True)}
-        arrived = as_completed(futures)
+        arrived = as_completed(futures, loop=client.loop)
         try:
             remaining = len(futures)
             while remaining:
