@@ -202,7 +202,10 @@ def plot_phase(runs: Sequence[StoredRun], path: str | os.PathLike) -> None:
     from matplotlib.patches import Patch, Rectangle
 
     done = [run for run in runs if run.status == "done" and run.nearest is not None]
-    vary = [name for name in varying(runs) if name not in ("num_steps", "state_size")]
+    # Always one panel per cell and protocol (named even when they do not vary), then one per
+    # value of any other setting that varies.
+    always = [name for name in ("cell", "reset_state") if any(name in run.settings for run in runs)]
+    vary = always + [name for name in varying(runs) if name not in ("num_steps", "state_size", *always)]
     panels: dict[tuple, list[StoredRun]] = {}
     for run in runs:
         panel = (process_text(run.process), *(_setting_text(n, run.settings.get(n)) for n in vary))
@@ -215,7 +218,7 @@ def plot_phase(runs: Sequence[StoredRun], path: str | os.PathLike) -> None:
             levels[run.nearest] = build_process(run.process).cross_entropy(list(run.nearest)).value
     columns = min(len(panels), 2) or 1
     rows = (len(panels) + columns - 1) // columns or 1
-    figure = Figure(figsize=(5.2 * columns, 3.6 * rows + 0.8), layout="constrained")
+    figure = Figure(figsize=(max(5.2 * columns, 8), 3.6 * rows + 1.2), layout="constrained")
     FigureCanvasAgg(figure)
     axes_grid = figure.subplots(rows, columns, squeeze=False)
     for axes in axes_grid.flat[len(panels) :]:
@@ -256,14 +259,19 @@ def plot_phase(runs: Sequence[StoredRun], path: str | os.PathLike) -> None:
         axes.set_xlabel("window length T (num_steps)")
         axes.set_ylabel("state size H")
         title = panel[0] if len({p[0] for p in panels}) > 1 else ""
-        details = ", ".join(f"{_HEADERS.get(n, n)} {v}" for n, v in zip(vary, panel[1:], strict=True))
+        details = ", ".join(
+            f"state {v}" if n == "reset_state" else f"{_HEADERS.get(n, n)} {v}"
+            for n, v in zip(vary, panel[1:], strict=True)
+        )
         axes.set_title("\n".join(x for x in (title, details) if x) or "", fontsize=9)
     handles = [
-        Patch(facecolor=colours[s], alpha=0.75, label=f"{{{format_lags(s)}}}: H(Y | X_S) = {levels[s]:.4f}")
+        Patch(
+            facecolor=colours[s], alpha=0.75, label=f"learned {format_lags(s)}: H(Y | X_S) = {levels[s]:.4f}"
+        )
         for s in subsets
     ]
     handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//", label="seeds disagree (most / all)"))
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=8)
+    figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8)
     if len({p[0] for p in panels}) == 1 and panels:
         figure.suptitle(
             next(iter(panels))[0] + "\nthe subset the seeds reached (nearest), mean held-out loss", fontsize=9
