@@ -9,6 +9,7 @@ import time
 import click
 
 from echo_theory.errors import EchoTheoryError
+from echo_theory.settings import TrainSettings
 from echo_theory.sweep.grid import AXES
 
 from .options import WholeNumber, build_process, process_options
@@ -56,10 +57,12 @@ def _duration(seconds: float) -> str:
 
 def axis_options(command):
     """One comma-list option per swept setting (the table in echo_theory.sweep.grid)."""
+    defaults = TrainSettings().to_dict()
     for axis in reversed(AXES):
-        command = click.option(axis.option, axis.key, metavar=axis.metavar, default=None, help=axis.help)(
-            command
-        )
+        default = defaults[axis.field]
+        shown = ("reset" if default else "carried") if axis.field == "reset_state" else default
+        text = f"{axis.help}  [default: {'none' if shown is None else shown}]"
+        command = click.option(axis.option, axis.key, metavar=axis.metavar, default=None, help=text)(command)
     return command
 
 

@@ -294,3 +294,17 @@ def test_frame(tmp_path):
     direct = train(SEED, TrainSettings(**runs[1].settings))
     assert frame["final_loss"].iloc[1] == direct.final_loss
     assert frame["effect_3"].iloc[1] == direct.lag_effects[0].measured
+
+
+def test_settings_added_later_enter_the_key_only_away_from_their_default(monkeypatch):
+    """When TrainSettings grows a field (a cell, say), the stored runs keep their keys."""
+    from echo_theory.sweep import run as run_module
+
+    @dataclasses.dataclass(frozen=True)
+    class Grown(TrainSettings):
+        cell: str = "rnn"
+
+    monkeypatch.setattr(run_module, "TrainSettings", Grown)
+    spec, today = process_spec(SEED), TrainSettings().to_dict()
+    assert run_key(spec, {**today, "cell": "rnn"}) == run_key(spec, today)
+    assert run_key(spec, {**today, "cell": "gru"}) != run_key(spec, today)
