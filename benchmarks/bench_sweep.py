@@ -36,30 +36,56 @@ from echo_theory.sweep import Grid, LocalExecutor, SweepStore, run_sweep
 PROCESS = EchoProcess(["3:+0.5", "8:-0.25"])
 
 
+def sweep_time(runs, folder: Path, name: str, jobs: int) -> tuple[float, list]:
+    """Wall time of run_sweep into a fresh store, and what it stored."""
+    with SweepStore.open(folder / f"{name}.db") as store:
+        start = time.perf_counter()
+        tally = run_sweep(runs, store, LocalExecutor(jobs))
+        wall = time.perf_counter() - start
+        assert tally.done == len(runs), tally
+        return wall, store.runs(run.key for run in runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="each way, in rotating order; medians")
     args = parser.parse_args()
-    grid = Grid(PROCESS, {"epochs": [args.epochs], "seed": list(range(args.runs))})
-    runs = grid.runs()
+    runs = Grid(PROCESS, {"epochs": [args.epochs], "seed": list(range(args.runs))}).runs()
+    tiny = Grid(PROCESS, {"series_length": [4000], "batch_size": [20]}).runs()
     folder = Path(tempfile.mkdtemp())
+    times: dict[str, list[float]] = {"direct": [], "1 job": [], "2 jobs": [], "start": []}
+    own, direct = [], None
 
-    start = time.perf_counter()
-    direct = [train(PROCESS, TrainSettings(**run.settings)).to_dict() for run in runs]
-    direct_time = time.perf_counter() - start
+    def run_direct() -> None:
+        nonlocal direct
+        start = time.perf_counter()
+        direct = [train(PROCESS, TrainSettings(**run.settings)).to_dict() for run in runs]
+        times["direct"].append(time.perf_counter() - start)
 
-    walls, stored = {}, {}
-    for jobs in (1, 2):
-        with SweepStore.open(folder / f"jobs{jobs}.db") as store:
-            start = time.perf_counter()
-            tally = run_sweep(runs, store, LocalExecutor(jobs))
-            walls[jobs] = time.perf_counter() - start
-            assert tally.done == len(runs), tally
-            stored[jobs] = store.runs(run.key for run in runs)
-    for jobs in (1, 2):
-        assert [json.dumps(r.result) for r in stored[jobs]] == [json.dumps(d) for d in direct], jobs
-    own = sum(r.seconds for r in stored[1])
+    def run_jobs(jobs: int):
+        def go() -> None:
+            wall, stored = sweep_time(runs, folder, f"{jobs}-{len(times[name])}", jobs)
+            times[name].append(wall)
+            if jobs == 1:
+                own.append(sum(r.seconds for r in stored))
+            results[jobs] = [json.dumps(r.result, sort_keys=True) for r in stored]
+
+        name = "1 job" if jobs == 1 else "2 jobs"
+        return go
+
+    def run_start() -> None:  # a sweep of one tiny run: starting the worker, one task, one commit
+        wall, stored = sweep_time(tiny, folder, f"tiny-{len(times['start'])}", 1)
+        times["start"].append(wall - stored[0].seconds)
+
+    results: dict[int, list[str]] = {}
+    ways = [run_direct, run_jobs(1), run_jobs(2), run_start]
+    for repeat in range(args.repeats):
+        for way in ways[repeat % len(ways) :] + ways[: repeat % len(ways)]:
+            way()
+    for jobs in (1, 2):  # the sweep stores exactly what train gives
+        assert results[jobs] == [json.dumps(d, sort_keys=True) for d in direct], jobs
 
     commits = []
     with SweepStore.open(folder / "commits.db") as store:
@@ -70,20 +96,26 @@ def main() -> None:
             store.put(run, outcome)
             commits.append(time.perf_counter() - start)
 
+    median = {name: statistics.median(values) for name, values in times.items()}
+    own_time = statistics.median(own)
     print(f"Machine: {machine()}")
-    print(f"{len(runs)} runs of the seed task, {args.epochs} epochs of 1,000,000 steps each\n")
+    print(
+        f"{len(runs)} runs of the seed task, {args.epochs} epochs of 1,000,000 steps each; "
+        f"medians of {args.repeats}\n"
+    )
     print("| | wall time | per run | vs direct |")
     print("|---|---:|---:|---:|")
-    print(f"| direct: `train` in this process, one after the other | {direct_time:.2f} s "
-          f"| {direct_time / len(runs):.2f} s | 1 |")  # fmt: skip
-    for jobs in (1, 2):
-        print(f"| `run_sweep`, {jobs} local job{'s' if jobs > 1 else ''} | {walls[jobs]:.2f} s "
-              f"| {walls[jobs] / len(runs):.2f} s | {walls[jobs] / direct_time:.3f} |")  # fmt: skip
+    print(f"| direct: `train` in this process, one after the other | {median['direct']:.2f} s "
+          f"| {median['direct'] / len(runs):.2f} s | 1 |")  # fmt: skip
+    for name in ("1 job", "2 jobs"):
+        print(f"| `run_sweep`, {name} | {median[name]:.2f} s "
+              f"| {median[name] / len(runs):.2f} s | {median[name] / median['direct']:.3f} |")  # fmt: skip
     print()
-    print(f"speed-up, 2 jobs vs 1: {walls[1] / walls[2]:.2f}x")
-    print(f"overhead of 1 job over direct: {100 * (walls[1] / direct_time - 1):+.1f}%")
-    print(f"overhead of 1 job over the runs' own time in the worker ({own:.2f} s): "
-          f"{100 * (walls[1] / own - 1):+.1f}%")  # fmt: skip
+    print(f"speed-up, 2 jobs vs 1: {median['1 job'] / median['2 jobs']:.2f}x")
+    print(f"1 job over direct: {100 * (median['1 job'] / median['direct'] - 1):+.1f}%")
+    print(f"1 job over the runs' own time in the worker ({own_time:.2f} s): "
+          f"{100 * (median['1 job'] / own_time - 1):+.1f}%")  # fmt: skip
+    print(f"start-up (a sweep of one tiny run, less the run): median {median['start']:.2f} s")
     print(
         f"one commit (synchronous=FULL, rollback journal): median {1000 * statistics.median(commits):.1f} ms"
     )
