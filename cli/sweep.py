@@ -122,13 +122,14 @@ def sweep(
     from echo_theory.sweep import grid as grids
 
     given = {axis.option: lists[axis.key] for axis in AXES if lists[axis.key] is not None}
-    if grid_file is not None and (rules or given):
+    process_given = rules or base != "1/2" or p_x != "1/2" or clip
+    if grid_file is not None and (process_given or given):
         raise click.UsageError(
             "give the grid either in --grid FILE or by options (--rule, --num-steps, ...), not both"
         )
     if scheduler is not None and jobs is not None:
         raise click.UsageError("--jobs is for local workers; with --scheduler the cluster decides")
-    everything = report_only and grid_file is None and not rules and not given
+    everything = report_only and grid_file is None and not process_given and not given
     runs = None
     if not everything:
         chosen = (

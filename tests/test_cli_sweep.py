@@ -195,3 +195,19 @@ def test_interrupt_then_resume(tmp_path, signum):
     last = runs[-1]
     direct = train(EchoProcess(["3:+0.5", "8:-0.25"]), TrainSettings(**last["settings"]))
     assert last["final_loss"] == direct.final_loss
+
+
+def test_progress_line(capsys):
+    from echo_theory.cli.sweep import SweepProgress
+    from echo_theory.sweep import Tally
+
+    progress = SweepProgress()
+    tally = Tally(total=10, stored_before=2, todo=8)
+    progress(tally)
+    tally.done, tally.failed = 3, 1
+    progress(tally)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "runs [........................] 0/8  failed 0  ETA --  (2 stored before)" in err
+    assert "runs [############............] 4/8  failed 1  ETA " in err
+    assert err.endswith("\r")
