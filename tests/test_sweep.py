@@ -308,3 +308,13 @@ def test_settings_added_later_enter_the_key_only_away_from_their_default(monkeyp
     spec, today = process_spec(SEED), TrainSettings().to_dict()
     assert run_key(spec, {**today, "cell": "rnn"}) == run_key(spec, today)
     assert run_key(spec, {**today, "cell": "gru"}) != run_key(spec, today)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
+def test_a_read_only_store_is_one_line(tmp_path):
+    path = tmp_path / "s.db"
+    SweepStore.open(path).close()
+    path.chmod(0o444)
+    run = Grid(SEED, SMALL).runs()[0]
+    with SweepStore.open(path) as store, pytest.raises(StoreError, match="cannot store a run"):
+        store.put(run, {"status": "failed", "message": "x", "seconds": 0.0})

@@ -142,6 +142,9 @@ class SweepStore:
         store = cls(path, connection)
         try:
             store._prepare(where, create)
+        except sqlite3.OperationalError as error:  # locked, read-only, out of space: not damage
+            connection.close()
+            raise StoreError(f"{where}: cannot use it ({error})") from None
         except sqlite3.DatabaseError as error:
             connection.close()
             raise StoreError(f"{where} is a damaged SQLite database ({error}); give a new --store") from None
@@ -231,6 +234,12 @@ class SweepStore:
             outcome.get("host"),
             datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         )
+        try:
+            self._insert(row)
+        except sqlite3.Error as error:
+            raise StoreError(f"--store {str(self.path)!r}: cannot store a run ({error})") from None
+
+    def _insert(self, row: tuple) -> None:
         with _transaction(self._db):
             self._db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
