@@ -146,3 +146,33 @@ def test_an_unreachable_scheduler_is_named_within_10_seconds(tmp_path):
     assert result.stderr.count("\n") == 1
     assert elapsed < 14
     assert not (tmp_path / "s.db").exists()  # nothing was created for a sweep that never started
+
+
+def test_ctrl_c_on_the_cluster_keeps_what_is_stored_and_resumes(scheduler, tmp_path):
+    import os
+    import signal
+
+    from echo_theory import EchoProcess
+    from echo_theory.sweep import DaskExecutor, Grid, Interrupted, SweepStore, run_sweep
+
+    runs = Grid(
+        EchoProcess(["3:+0.5"]), {"seed": list(range(12)), "series_length": [20000], "batch_size": [20]}
+    ).runs()
+
+    def interrupt_after_the_first(tally) -> None:
+        if tally.finished == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C would: the handler only raises a flag
+
+    executor = DaskExecutor(scheduler)
+    try:
+        with SweepStore.open(tmp_path / "s.db") as store:
+            with pytest.raises(Interrupted) as stopped:
+                run_sweep(runs, store, executor, progress=interrupt_after_the_first)
+            assert stopped.value.signum == signal.SIGINT
+            kept = len(store)
+            assert 1 <= kept < len(runs)
+            again = run_sweep(runs, store, executor)
+            assert (again.stored_before, again.done) == (kept, len(runs) - kept)
+            assert len(store) == len(runs)
+    finally:
+        executor.close()

@@ -9,7 +9,7 @@ runs in flight before they return.
   task at a time over its own pipe. A worker that dies (killed, out of memory) loses only the
   run it had: the executor reports it lost and starts a new worker for the rest.
 - ``DaskExecutor(address)``: ``dask.distributed.Client(address)``; each run is one task,
-  named by its key. Dask reschedules a task whose worker dies (three times, then gives up:
+  named by its key and the attempt. Dask reschedules a task whose worker dies (three times, then gives up:
   the run is lost). The workers need echo-theory installed, the same version.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -204,8 +205,12 @@ class DaskExecutor:
         if self.client is None:
             self.connect()
         client = self.client
+        # Named by the run (the dashboard shows which) plus a fresh suffix: a run cancelled by
+        # an interrupt can be sent again at once without meeting its cancelled namesake.
+        attempt = uuid.uuid4().hex[:8]
         futures = [
-            client.submit(execute, task, key=f"echo-theory-run-{task['key']}", pure=False) for task in tasks
+            client.submit(execute, task, key=f"echo-theory-run-{task['key'][:16]}-{attempt}", pure=False)
+            for task in tasks
         ]
         keys = {future.key: task["key"] for future, task in zip(futures, tasks, strict=True)}
         arrived = as_completed(futures, loop=client.loop)
