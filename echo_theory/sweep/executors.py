@@ -9,8 +9,8 @@ runs in flight before they return.
   task at a time over its own pipe. A worker that dies (killed, out of memory) loses only the
   run it had: the executor reports it lost and starts a new worker for the rest.
 - ``DaskExecutor(address)``: ``dask.distributed.Client(address)``; each run is one task,
-  named by its key and the attempt. Dask reschedules a task whose worker dies (three times, then gives up:
-  the run is lost). The workers need echo-theory installed, the same version.
+  named by its key and the attempt. Dask reschedules a task whose worker dies (three times,
+  then gives up: the run is lost). The workers need echo-theory installed, the same version.
 """
 
 from __future__ import annotations
