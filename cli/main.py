@@ -18,6 +18,7 @@ from .output import OutputError, quiet_stdout
 from .sample import sample
 from .score import score
 from .simulate import simulate
+from .sweep import sweep
 from .train import train
 
 # click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
@@ -122,6 +123,7 @@ cli.add_command(derive)
 cli.add_command(train)
 cli.add_command(sample)
 cli.add_command(score)
+cli.add_command(sweep)
 
 
 def main() -> None:

@@ -124,7 +124,7 @@ def predict(params: Parameters, x: np.ndarray, y: np.ndarray, num_steps: int, re
     windows, steps, models, batch = x.shape
     row = length // batch
     out = np.full((models, batch, row), np.nan)
-    per_block = max(1, -(-_BLOCK_STEPS // steps))
+    per_block = min(windows, max(1, -(-_BLOCK_STEPS // steps)))  # no more than there are
     unroll = Unroll(models, params.state_size, batch, steps, per_block)
     state = np.zeros((models, params.state_size, batch))
     for first in range(0, windows, per_block):

@@ -118,8 +118,8 @@ class TrainSettings:
     def memory(self, process: EchoProcess, models: int = 1) -> dict[str, int]:
         """Bytes a run of ``models`` models needs, by part, from the shapes the loop allocates:
         the series (uint8 x and y as drawn, stacked and cut into windows), the training window
-        (states, inputs as floats, gradients), the held-out pass (a block of windows, the states
-        kept for the lag effects) and the history of the training loss."""
+        (states, inputs as floats, gradients), the held-out pass (a block of windows, every step's
+        prediction, the readout's temporaries) and the history of the training loss."""
         m, n, b, t = models, self.series_length, self.batch_size, self.num_steps
         h = self.state_size * CELL_STATE_FACTOR.get(getattr(self, "cell", "rnn"), 1)
         depth = max(process.lags, default=0)
@@ -136,8 +136,10 @@ class TrainSettings:
         block = min(self.windows, max(1, -(-max(_BLOCK_STEPS, depth) // t)))
         held_out = (
             unroll(block)
-            + 8 * m * h * b * (2 * block * t + 3 * depth)  # the states before each step, the tail
-            + 8 * m * h * b * 2 * min(_CHUNK_TARGETS, block * t) * 3  # the lag effects' forced states
+            + 8 * m * b * block * t * 2  # a block's P(y=1) and its reordered copy (evaluation.predict)
+            + 8 * m * n * 2  # the predictions by batch row, then as one series per model
+            + 2 * m * n  # the held-out x and y, kept for the readout and --save-predictions
+            + 8 * n * 2  # diagnosis.score's per-step temporaries, one model at a time
         )
         points = self.epochs * -(-self.windows // _HISTORY_EVERY)
         return {

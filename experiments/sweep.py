@@ -1,16 +1,21 @@
 """The learnability sweep: what truncated backprop lets the RNN learn, state carried or reset.
 
-For the seed task (3:+0.5, 8:-0.25) it trains the RNN at every window length T in
-{1, 2, 3, 4, 5, 8, 9, 10, 12}, state size H in {4, 16}, with the state carried across windows
-and reset at every window, 3 seeds each (the seeds train side by side on one array axis).
-It prints one Markdown row per setting: the held-out loss (mean and range over the seeds),
-the nearest subset of each seed, the truncation bound (lags <= T-1) with its exact value
-(a window optimum, and exact, only with the state reset), and the mean measured lag effects.
-It saves a learnability plot: held-out loss against T, beside the exact levels.
+A thin use of ``echo-theory sweep``: the grid is experiments/learnability.toml (the seed task
+3:+0.5, 8:-0.25; window lengths T in {1, 2, 3, 4, 5, 8, 9, 10, 12}, state sizes 4 and 16,
+the state carried across windows and reset at every window, seeds 0-2; Adam 0.01, 10 epochs
+of 1,000,000 steps in 200 rows) and the store experiments/learnability.db. Runs already in the
+store are skipped, so with the stored sweep this only reads it. Then it prints one Markdown row
+per setting, read from the store: the held-out loss (mean and range over the seeds), the
+nearest subset of each seed, the truncation bound (lags <= T-1) with its exact value (a window
+optimum, and exact, only with the state reset), and the mean measured lag effects; and it
+saves the learnability plot: held-out loss against T, beside the exact levels.
+
+The same sweep from the command line (and its phase diagram):
+    echo-theory sweep --grid experiments/learnability.toml --store experiments/learnability.db \
+        --plot phase.png
 
 Needs matplotlib for the plot (pip install -e '.[plot]').
-Run: python experiments/sweep.py [--quick] [--epochs E] [--optimizer adam] [--learning-rate LR]
-                                 [--plot FILE.png] [--json FILE.json]
+Run: python experiments/sweep.py [--quick] [--store FILE.db] [--jobs J] [--plot FILE.png] [--json FILE.json]
 """
 
 from __future__ import annotations
@@ -22,59 +27,74 @@ import tempfile
 import time
 from pathlib import Path
 
-from echo_theory import EchoProcess, TrainSettings, format_lags, train_seeds
+from echo_theory import EchoProcess, format_lags
+from echo_theory.atomic import atomic_output
+from echo_theory.sweep import Grid, LocalExecutor, SweepStore, load_grid_file, run_sweep
 
+HERE = Path(__file__).parent
+GRID = HERE / "learnability.toml"
 PROCESS = EchoProcess(["3:+0.5", "8:-0.25"])
-STEPS = (1, 2, 3, 4, 5, 8, 9, 10, 12)
 STATES = (4, 16)
 SEEDS = (0, 1, 2)
 
 
-def run(args) -> list[dict]:
-    steps = (1, 5) if args.quick else STEPS
+def quick_grid() -> Grid:
+    """A smoke run: T in {1, 5}, one epoch of 40,000 steps."""
+    return Grid(
+        PROCESS,
+        {
+            "num_steps": [1, 5],
+            "state_size": list(STATES),
+            "reset_state": [False, True],
+            "epochs": [1],
+            "series_length": [40_000],
+            "optimizer": ["adam"],
+            "learning_rate": [0.01],
+            "seed": list(SEEDS),
+        },
+    )
+
+
+def run(runs, store_path: Path, jobs: int | None) -> list[dict]:
+    """Sweep what the store lacks, then one row per (H, T, protocol), read from the store."""
+
+    def progress(tally) -> None:
+        if tally.finished:
+            print(f"  {tally.finished}/{tally.todo} runs ({tally.failed} failed)", file=sys.stderr)
+
+    with SweepStore.open(store_path) as store:
+        tally = run_sweep(runs, store, LocalExecutor(jobs), progress=progress)
+        stored = store.runs(run.key for run in runs)
+    if len(stored) < len(runs) or tally.lost:
+        raise SystemExit(f"{len(runs) - len(stored)} runs are missing from {store_path}; run again")
+    groups: dict[tuple, list] = {}
+    for item in stored:
+        s = item.settings
+        groups.setdefault((s["state_size"], s["num_steps"], s["reset_state"]), []).append(item)
     rows = []
-    for state_size in STATES:
-        for num_steps in steps:
-            for reset_state in (False, True):
-                settings = TrainSettings(
-                    num_steps=num_steps,
-                    state_size=state_size,
-                    epochs=args.epochs,
-                    series_length=args.series_length,
-                    learning_rate=args.learning_rate,
-                    optimizer=args.optimizer,
-                    reset_state=reset_state,
-                )
-                start = time.perf_counter()
-                results = train_seeds(PROCESS, settings, SEEDS)
-                seconds = time.perf_counter() - start
-                first = results[0]
-                rows.append(
-                    {
-                        "num_steps": num_steps,
-                        "state_size": state_size,
-                        "reset_state": reset_state,
-                        "losses": [r.final_loss for r in results],
-                        "nearest": [list(r.nearest.learned) for r in results],
-                        "bound": {
-                            "learned": list(first.truncation_bound.learned),
-                            "cross_entropy": first.truncation_bound.cross_entropy.value,
-                            "exact": first.bound_is_exact,
-                        },
-                        "lag_effects": {
-                            e.lag: [
-                                next(x.measured for x in r.lag_effects if x.lag == e.lag) for r in results
-                            ]
-                            for e in first.lag_effects
-                        },
-                        "seconds": seconds,
-                    }
-                )
-                print(
-                    f"  H {state_size:2d}  T {num_steps:2d}  {'reset' if reset_state else 'carried':7s} "
-                    f"{seconds:6.1f} s",
-                    file=sys.stderr,
-                )
+    for (state_size, num_steps, reset_state), members in sorted(groups.items()):
+        failed = [m for m in members if m.status != "done"]
+        if failed:
+            raise SystemExit(f"H {state_size} T {num_steps}: a run failed: {failed[0].message}")
+        first = members[0].result
+        rows.append(
+            {
+                "num_steps": num_steps,
+                "state_size": state_size,
+                "reset_state": reset_state,
+                "losses": [m.final_loss for m in members],
+                "nearest": [list(m.nearest) for m in members],
+                "bound": first["truncation_bound"],
+                "lag_effects": {
+                    e["lag"]: [
+                        next(x["measured"] for x in m.result["lag_effects"] if x["lag"] == e["lag"])
+                        for m in members
+                    ]
+                    for e in first["lag_effects"]
+                },
+                "seconds": sum(m.seconds for m in members),
+            }
+        )
     return rows
 
 
@@ -159,38 +179,44 @@ def plot(rows: list[dict], path: Path, settings_line: str) -> None:
     axes_list[0].set_ylabel("held-out cross entropy (nats)")
     axes_list[0].legend(fontsize=8, loc="lower left")
     figure.suptitle(f"{PROCESS.describe()}\n{settings_line}", fontsize=9)
-    figure.savefig(path, format="png", dpi=110)
+    with atomic_output(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=110)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="T in {1, 5}, short series: a smoke run")
-    parser.add_argument("--epochs", type=int, default=None, help="default 10 (1 with --quick)")
-    parser.add_argument(
-        "--series-length", type=int, default=None, help="default 1,000,000 (40,000 with --quick)"
-    )
-    parser.add_argument("--optimizer", default="adam", choices=("adagrad", "sgd", "adam"))
-    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--store", type=Path, default=None, help="default experiments/learnability.db")
+    parser.add_argument("--jobs", type=int, default=None, help="local workers (default one per core)")
     parser.add_argument("--plot", type=Path, default=None, help="default experiments/learnability.png")
     parser.add_argument("--json", type=Path, default=None, help="also save the rows as JSON")
     args = parser.parse_args()
-    args.epochs = args.epochs or (1 if args.quick else 10)
-    args.series_length = args.series_length or (40_000 if args.quick else 1_000_000)
-    if args.plot is None:  # a smoke run never overwrites the real figure
-        folder = Path(tempfile.mkdtemp()) if args.quick else Path(__file__).parent
-        args.plot = folder / "learnability.png"
+    if args.quick:  # a smoke run never touches the real store or figure
+        folder = Path(tempfile.mkdtemp())
+        args.store = args.store or folder / "quick.db"
+        args.plot = args.plot or folder / "learnability.png"
+        runs = quick_grid().runs()
+    else:
+        args.store = args.store or HERE / "learnability.db"
+        args.plot = args.plot or HERE / "learnability.png"
+        runs = [run for grid in load_grid_file(GRID) for run in grid.runs()]
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise SystemExit("the plot needs matplotlib: pip install -e '.[plot]'") from None
 
+    s = runs[0].settings
     settings_line = (
-        f"{args.optimizer} lr {args.learning_rate:g}, {args.epochs} epoch(s) of {args.series_length:,} steps "
-        f"in 200 rows, seeds {', '.join(map(str, SEEDS))}"
+        f"{s['optimizer']} lr {s['learning_rate']:g}, {s['epochs']} epoch(s) of {s['series_length']:,} steps "
+        f"in {s['batch_size']} rows, seeds {', '.join(map(str, SEEDS))}"
     )
     start = time.perf_counter()
-    rows = run(args)
-    print(f"{PROCESS.describe()}\n{settings_line}; {time.perf_counter() - start:.0f} s in all\n")
+    rows = run(runs, args.store, args.jobs)
+    trained = sum(row["seconds"] for row in rows)
+    print(
+        f"{PROCESS.describe()}\n{settings_line}; store {args.store} ({trained:.0f} s of training in it; "
+        f"{time.perf_counter() - start:.0f} s now)\n"
+    )
     print(table(rows))
     plot(rows, args.plot, settings_line)
     print(f"\nplot: {args.plot}")

@@ -36,6 +36,7 @@ def test_wheel_layout(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "echo_theory/cli/__init__.py" in names
     assert "echo_theory/cli/compute.py" in names
+    assert "echo_theory/sweep/store.py" in names
     assert "echo_theory/py.typed" in names
     top_level = {name.split("/")[0] for name in names}
     assert "cli" not in top_level
