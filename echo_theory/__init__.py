@@ -8,6 +8,7 @@
 
 import importlib
 
+from .budget import DEFAULT_BUDGET, work_budget
 from .errors import (
     DependencyError,
     EchoTheoryError,
@@ -18,7 +19,7 @@ from .errors import (
     TrainingError,
 )
 from .exact import MarginalCell, MarginalSum, MarginalTerm, all_subsets
-from .process import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess
+from .process import EchoProcess
 from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
 from .settings import TrainSettings
@@ -54,8 +55,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "MAX_RULES",
-    "MAX_SYMBOLIC_RULES",
+    "DEFAULT_BUDGET",
     "CountTable",
     "DependencyError",
     "Derivation",
@@ -94,6 +94,7 @@ __all__ = [
     "simulate",
     "train",
     "train_seeds",
+    "work_budget",
 ]
 
 __version__ = "0.1.0"

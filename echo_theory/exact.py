@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Union
 
-from .entropy import Probability, Term, entropy_form
+from .budget import check_cost
+from .entropy import Probability, Term, counted_form, entropy_form
 from .errors import SettingError
-from .logform import LogForm, factorize
+from .logform import LogForm
 from .value import ExactValue, check_units
 
 if TYPE_CHECKING:
@@ -154,35 +155,113 @@ def _form(table: _Table, p_x: Fraction):
     if not all(isinstance(n, int) for n in table.numerators.values()):
         return entropy_form(_terms(table, p_x))
     weights = _weights(table.size, p_x)
-    total = table.denominator
-    counts: dict[int, int] = {}  # n -> sum of W * n over the cells whose n log n it carries
-    for mask, n in table.numerators.items():
-        w = weights[mask.bit_count()]
-        if w:
-            # the 0 log 0 rule: a side of the coin with probability 0 contributes nothing
-            for side in (n, total - n):
-                if side:
-                    counts[side] = counts.get(side, 0) + w * side
-    scale = total * p_x.denominator**table.size  # M v^|S|
-    primes: dict[int, int] = {}
-    for prime, power in factorize(total):  # + log M, with the same scale
-        primes[prime] = primes.get(prime, 0) + power * scale
-    for n, c in counts.items():
-        for prime, power in factorize(n):
-            primes[prime] = primes.get(prime, 0) - power * c
-    return LogForm.from_dict({prime: Fraction(c, scale) for prime, c in primes.items()})
+    cells = ((weights[mask.bit_count()], n) for mask, n in table.numerators.items())
+    return counted_form(cells, table.denominator, p_x.denominator**table.size)
+
+
+class _Engine:
+    """H(Y | X_S) for the subsets of one process, each by the cheaper path, estimated first.
+
+    The walk sums lags out of the full 2^n table; the structured path (``structured``) needs
+    only the distinct sums of the learned and of the unlearned shifts, and applies when every
+    rule adds its shift and the shifts are numbers. Both give the same canonical form.
+    """
+
+    def __init__(self, process: EchoProcess) -> None:
+        from .structured import Structured, applies
+
+        self.process = process
+        self.n = len(process.lags)
+        self.structured = Structured(process) if applies(process) else None
+        self._forms: dict[tuple[int, ...], object] = {}
+        self._tables: dict[tuple[int, ...], _Table] = {}
+
+    # --- estimates, in steps of about a microsecond (see ``budget``) ----------------------
+
+    @property
+    def _cell_steps(self) -> int:
+        """Steps per cell of the walk: a dict update, and two integers to factor, whose cost
+        grows with their size (Pollard-Brent's ~n^(1/4), capped by the factoring budget)."""
+        if self.process.is_symbolic:
+            return 3000  # SymPy expands each cell's expression
+        p = self.process
+        values = [p.base, *(rule.shift for rule in p.rules)]
+        denominator = math.lcm(*(Fraction(value).denominator for value in values))
+        bits = (denominator * p.p_x.denominator**self.n).bit_length()
+        return 3 if bits <= 40 else int(min(3 * 2 ** ((bits - 40) / 5), 200_000))
+
+    def walk_cost(self, subset: Sequence[int]) -> int:
+        return (2 << self.n) * self._cell_steps
+
+    def uses_structured(self, subset: Sequence[int]) -> bool:
+        return self.structured is not None and self.structured.subset_cost(subset) < self.walk_cost(subset)
+
+    def cost(self, subset: Sequence[int]) -> int:
+        if self.uses_structured(subset):
+            return self.structured.subset_cost(subset)
+        return self.walk_cost(subset)
+
+    def check(self, subsets: Sequence[Sequence[int]], what: str) -> None:
+        check_cost(sum(self.cost(subset) for subset in dict.fromkeys(map(tuple, subsets))), what)
+
+    # --- values -----------------------------------------------------------------------------
+
+    def table(self, subset: tuple[int, ...]) -> _Table:
+        if subset not in self._tables:
+            self._tables[subset] = _marginal_table(self.process, subset)
+        return self._tables[subset]
+
+    def form(self, subset: Sequence[int]):
+        subset = tuple(subset)
+        if subset not in self._forms:
+            if self.uses_structured(subset):
+                self._forms[subset] = self.structured.form(subset)
+            else:
+                self._forms[subset] = _form(self.table(subset), self.process.p_x)
+        return self._forms[subset]
+
+    def terms(self, subset: Sequence[int]) -> list[Term]:
+        """The entropy sum of a subset, term by term (for symbolic results)."""
+        return _terms(self.table(tuple(subset)), self.process.p_x)
+
+    def gain(self, subset: Sequence[int]):
+        """I(Y; X_S) = H(Y) - H(Y | X_S)."""
+        h_nothing, h = self.form(()), self.form(subset)
+        if isinstance(h_nothing, LogForm) and isinstance(h, LogForm):
+            return h_nothing - h
+        return entropy_form(self.terms(()) + [(-w, p) for w, p in self.terms(subset)])
+
+    def mean(self, parts: Sequence[tuple[Fraction, tuple[int, ...]]]):
+        """sum of weight * H(Y | X_part): a LogForm when all are numbers, else the joined sums."""
+        forms = [self.form(part) for _, part in parts]
+        if all(isinstance(form, LogForm) for form in forms):
+            return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
+        return entropy_form([(weight * w, p) for weight, part in parts for w, p in self.terms(part)])
 
 
 def marginal(process: EchoProcess, learned: Sequence[int]) -> tuple[MarginalCell, ...]:
     """P(y=1 | x_S) and P(x_S) for every configuration of the learned lags, in mask order."""
     learned = tuple(sorted(learned))
-    table = _marginal_table(process, learned)
-    terms = dict(zip(table.numerators, _terms(table, process.p_x), strict=True))
+    engine = _Engine(process)
+    size = len(learned)
+    check_cost(engine.cost(learned) + (2 << size), f"P(y=1 | x_S) for the {1 << size} configurations of S")
+    scale = process.p_x.denominator**size
+    weights = [Fraction(w, scale) for w in _weights(size, process.p_x)]
+    if engine.uses_structured(learned):
+        probabilities = engine.structured.probabilities(learned)
+    else:
+        table = engine.table(learned)
+        index = [process.lags.index(lag) for lag in learned]
+
+        def compact(mask: int) -> int:
+            return sum((mask >> i & 1) << j for j, i in enumerate(index))
+
+        found = {compact(m): _probability(n, table.denominator) for m, n in table.numerators.items()}
+        probabilities = iter(sorted(found.items()))
     cells = []
-    for mask in sorted(table.numerators):
-        bits = tuple(mask >> process.lags.index(lag) & 1 for lag in learned)
-        weight, probability = terms[mask]
-        cells.append(MarginalCell(learned, bits, weight, probability))
+    for mask, probability in probabilities:
+        bits = tuple(mask >> j & 1 for j in range(len(learned)))
+        cells.append(MarginalCell(learned, bits, weights[sum(bits)], probability))
     return tuple(cells)
 
 
@@ -196,6 +275,7 @@ def marginal_sums(process: EchoProcess, learned: Sequence[int]) -> tuple[Margina
     learned = tuple(sorted(learned))
     hidden = tuple(lag for lag in process.lags if lag not in learned)
     index = {lag: i for i, lag in enumerate(process.lags)}
+    check_cost(4 << len(process.lags), f"the {1 << len(process.lags)} terms of the marginal sums")
     sums = []
     for cell in marginal(process, learned):
         base = sum(bit << index[lag] for lag, bit in zip(learned, cell.bits, strict=True))
@@ -211,18 +291,26 @@ def marginal_sums(process: EchoProcess, learned: Sequence[int]) -> tuple[Margina
     return tuple(sums)
 
 
+def _what(process: EchoProcess, subsets: int) -> str:
+    rules = len(process.rules)
+    plural = "s" if subsets != 1 else ""
+    return f"H(Y | X_S) for {subsets} subset{plural} of {rules} rule{'s' if rules != 1 else ''}"
+
+
 def cross_entropy(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:
     """H(Y | X_S), exactly."""
     check_units(units)
-    return ExactValue(_form(_marginal_table(process, learned), process.p_x), units)
+    engine = _Engine(process)
+    engine.check([learned], _what(process, 1))
+    return ExactValue(engine.form(learned), units)
 
 
 def information(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:
     """I(Y; X_S) = H(Y) - H(Y | X_S), exactly."""
     check_units(units)
-    return ExactValue(
-        _gain(_marginal_table(process, ()), _marginal_table(process, learned), process.p_x), units
-    )
+    engine = _Engine(process)
+    engine.check([(), learned], _what(process, 2))
+    return ExactValue(engine.gain(learned), units)
 
 
 def check_window(window: int) -> int:
@@ -254,42 +342,33 @@ def window_parts(learned: Sequence[int], window: int) -> list[tuple[tuple[int, .
     return parts
 
 
-def _mean_form(parts: Sequence[tuple[Fraction, _Table]], forms: Sequence, p_x: Fraction):
-    """sum of weight * H over tables: a LogForm when all are numbers, else the joined entropy sums."""
-    if all(isinstance(form, LogForm) for form in forms):
-        return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
-    return entropy_form([(weight * w, p) for weight, table in parts for w, p in _terms(table, p_x)])
-
-
 def window_cross_entropy(
     process: EchoProcess, learned: Sequence[int], window: int, units: str = "nats"
 ) -> ExactValue:
     """(1/T) sum_{k=0}^{T-1} H(Y | X_{S, lags <= k}): the best mean loss over a window of T
     steps from a reset state, for a model that has learned the lags in S."""
     check_units(units)
-    parts = window_parts(learned, window)
-    tables = [(Fraction(count, window), _marginal_table(process, subset)) for subset, count in parts]
-    forms = [_form(table, process.p_x) for _, table in tables]
-    return ExactValue(_mean_form(tables, forms, process.p_x), units)
+    parts = [(Fraction(count, window), subset) for subset, count in window_parts(learned, window)]
+    engine = _Engine(process)
+    engine.check([part for _, part in parts], _what(process, len(parts)))
+    return ExactValue(engine.mean(parts), units)
 
 
 def lag_effect(process: EchoProcess, lag: int) -> Probability:
     """E over the other inputs of P(y=1 | x_L=1, rest) - P(y=1 | x_L=0, rest), on the clipped table.
 
     The inputs are independent, so the average over the rest is the marginal P(y=1 | x_L):
-    the effect is P(y=1 | x_L=1) - P(y=1 | x_L=0). Without clipping it is the rule's shift.
+    the effect is P(y=1 | x_L=1) - P(y=1 | x_L=0). Without clipping it is the rule's shift;
+    with clipping on additive rules it is g(s_L) - g(0) over the distinct sums of the others.
     """
+    engine = _Engine(process)
+    engine.check([(lag,)], f"the effect of lag {lag} among {len(process.rules)} rules")
+    if engine.uses_structured((lag,)):
+        return engine.structured.lag_effect(lag)
     bit = 1 << process.lags.index(lag)
-    table = _marginal_table(process, (lag,))
+    table = engine.table((lag,))
     difference = table.numerators[bit] - table.numerators[0]
     return _probability(_integer(difference), table.denominator)
-
-
-def _gain(nothing: _Table, learned: _Table, p_x: Fraction):
-    h_nothing, h_learned = _form(nothing, p_x), _form(learned, p_x)
-    if isinstance(h_nothing, LogForm) and isinstance(h_learned, LogForm):
-        return h_nothing - h_learned
-    return entropy_form(_terms(nothing, p_x) + [(-w, p) for w, p in _terms(learned, p_x)])
 
 
 def _walk(table: _Table, mask: int, start: int, n: int, p_x: Fraction) -> Iterator[tuple[int, _Table]]:
@@ -312,33 +391,38 @@ def subset_table(
     if window is not None:
         check_window(window)
     lags, p_x = process.lags, process.p_x
+    engine = _Engine(process)
+    n = len(lags)
     if chosen is None:
+        walk = 3**n * engine._cell_steps
+        structured = engine.structured.all_cost() if engine.structured is not None else None
+        output = 20 << n  # each row's forms and its gain
+        what = f"every subset of {n} rules ({1 << n} subsets)"
+        check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
-        full = (1 << len(lags)) - 1
-        tables = {
-            tuple(lag for i, lag in enumerate(lags) if mask >> i & 1): table
-            for mask, table in _walk(_full_table(process), full, 0, len(lags), p_x)
-        }
+        if structured is not None and structured < walk:
+            for mask, form in engine.structured.all_forms():
+                engine._forms[tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)] = form
+        else:
+            full = (1 << n) - 1
+            for mask, table in _walk(_full_table(process), full, 0, n, p_x):
+                subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
+                engine._forms[subset] = _form(table, p_x)
+                if process.is_symbolic:  # symbolic gains and window means need the terms
+                    engine._tables[subset] = table
+        needed = list(subsets)
     else:
         subsets = list(chosen)
-        needed = {*subsets, ()}
+        needed = [*subsets, ()]
         if window is not None:  # the prefixes a window position sees, for the window optima
-            needed |= {part for s in subsets for part, _ in window_parts(s, window)}
-        tables = {s: _marginal_table(process, s) for s in needed}
-    forms = {s: _form(table, p_x) for s, table in tables.items()}
+            needed += [part for s in subsets for part, _ in window_parts(s, window)]
+        engine.check(needed, _what(process, len(set(needed))))
     rows = []
     for subset in subsets:
-        h, h_nothing = forms[subset], forms[()]
-        if isinstance(h, LogForm) and isinstance(h_nothing, LogForm):
-            gain = h_nothing - h
-        else:
-            gain = _gain(tables[()], tables[subset], p_x)
         windowed = None
         if window is not None:
             parts = [(Fraction(count, window), part) for part, count in window_parts(subset, window)]
-            form = _mean_form(
-                [(weight, tables[part]) for weight, part in parts], [forms[part] for _, part in parts], p_x
-            )
-            windowed = ExactValue(form, units)
-        rows.append(SubsetEntropy(subset, ExactValue(h, units), ExactValue(gain, units), windowed))
+            windowed = ExactValue(engine.mean(parts), units)
+        h = ExactValue(engine.form(subset), units)
+        rows.append(SubsetEntropy(subset, h, ExactValue(engine.gain(subset), units), windowed))
     return SubsetTable(process, units, tuple(rows), window)

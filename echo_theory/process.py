@@ -10,12 +10,12 @@ Configurations of the rule inputs are integer masks: bit i is x[t - lags[i]], la
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Union
 
-from .errors import LimitError, ProcessError
+from .errors import ProcessError
 from .literals import check_probability, format_fraction, parse_number, parse_probability
 from .rules import Rule, parse_lags, parse_rule
 
@@ -28,13 +28,10 @@ if TYPE_CHECKING:
 
 Probability = Union[Fraction, "sympy.Expr"]
 
-# The engine visits every subset S of the n rule lags and every configuration of S:
-# sum over S of 2^|S| = 3^n steps, plus factoring. 12 rules take a second to a minute
-# (benchmarks/bench_compute.py); each further rule triples that.
-MAX_RULES = 12
-# With symbols, each subset's closed form holds up to 2^n SymPy terms: 7 symbolic rules
-# take about 7 s to print every subset.
-MAX_SYMBOLIC_RULES = 7
+# No fixed count of rules: the table of 2^n configurations is built only when something
+# reads it, and every large piece of work is estimated against the budget first (``budget``).
+# A SymPy cell costs about this many steps to build and check (expand, then prove a range).
+_SYMBOLIC_CELL_STEPS = 100
 
 
 def lag_name(lag: int) -> str:
@@ -65,7 +62,6 @@ class EchoProcess:
     base: Fraction = Fraction(1, 2)
     p_x: Fraction = Fraction(1, 2)
     clip: bool = False
-    _tables: tuple = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -82,22 +78,16 @@ class EchoProcess:
             if rule.lag in seen:
                 raise ProcessError(f"lag {rule.lag} has two rules; give each lag once")
             seen.add(rule.lag)
-        if len(parsed) > MAX_RULES:
-            raise LimitError(
-                f"{len(parsed)} rules is more than the engine's limit of {MAX_RULES}: it visits "
-                f"every subset of lags and every input configuration, 3^n steps ({MAX_RULES} rules "
-                f"take up to a minute, each rule more triples it)"
-            )
-        if len(parsed) > MAX_SYMBOLIC_RULES and any(rule.is_symbolic for rule in parsed):
-            raise LimitError(
-                f"{len(parsed)} rules with symbols is more than the limit of {MAX_SYMBOLIC_RULES}: "
-                f"each subset's closed form holds up to 2^n SymPy terms; give numbers for some shifts"
-            )
         object.__setattr__(self, "rules", tuple(sorted(parsed, key=lambda rule: rule.lag)))
         object.__setattr__(self, "base", _exact_number(base, "base"))
         object.__setattr__(self, "p_x", _exact_number(p_x, "p_x"))
         object.__setattr__(self, "clip", bool(clip))
-        object.__setattr__(self, "_tables", self._build_tables())
+        if self.clip:
+            return
+        if self.is_additive and not self.is_symbolic:
+            self._check_extremes()
+        else:  # the range check needs every entry: build (and check) the table now
+            self._tables  # noqa: B018
 
     @classmethod
     def parse(cls, *rules: str, base: str = "1/2", p_x: str = "1/2", clip: bool = False) -> EchoProcess:
@@ -122,6 +112,12 @@ class EchoProcess:
     @property
     def is_symbolic(self) -> bool:
         return bool(self.symbols)
+
+    @property
+    def is_additive(self) -> bool:
+        """Whether every rule adds its shift when its input is 1 (so P(y=1 | x) depends on x
+        only through the sum of the fired shifts: the engine's structured path)."""
+        return True
 
     @property
     def raw_table(self) -> tuple[Probability, ...]:
@@ -269,6 +265,31 @@ class EchoProcess:
         return derive(self, learned, units, at)
 
     # --- construction -----------------------------------------------------------------------
+
+    @cached_property
+    def _tables(self) -> tuple[tuple[Probability, ...], tuple[Probability, ...]]:
+        """Both tables, built on first use: 2^n entries, estimated against the budget first."""
+        from .budget import check_cost
+
+        n = len(self.rules)
+        steps = (2 << n) * (_SYMBOLIC_CELL_STEPS if self.is_symbolic else 1)
+        check_cost(steps, f"the table of P(y=1 | x) over the 2^{n} configurations of {n} rules")
+        return self._build_tables()
+
+    def _check_extremes(self) -> None:
+        """Without --clip every entry must lie in [0, 1]. Additive numeric rules reach their
+        extremes at base + the negative shifts and base + the positive shifts, so two sums
+        decide it; the error names the worst configuration (the smaller mask on a tie), as
+        the table's own check does."""
+        low_mask = sum(1 << i for i, rule in enumerate(self.rules) if rule.shift < 0)
+        high_mask = sum(1 << i for i, rule in enumerate(self.rules) if rule.shift > 0)
+        low = self.base + sum((rule.shift for rule in self.rules if rule.shift < 0), Fraction(0))
+        high = self.base + sum((rule.shift for rule in self.rules if rule.shift > 0), Fraction(0))
+        candidates = [(_excess(p), mask, p) for mask, p in ((low_mask, low), (high_mask, high))]
+        excess, mask, p = max(candidates, key=lambda c: (c[0], -c[1]))
+        if excess:
+            given = self.config_text(mask)
+            raise ProcessError(f"P(y=1 | {given}) = {_text(p)} is outside [0, 1]; use --clip to clamp")
 
     def _build_tables(self) -> tuple[tuple[Probability, ...], tuple[Probability, ...]]:
         raw: list[Probability] = [self.base]
