@@ -57,10 +57,18 @@ def entropy_form(terms: Iterable[Term]) -> LogForm | SymbolicForm:
 
 
 def counted_form(cells: Iterable[tuple[int, int]], total: int, weight_denominator: int) -> LogForm:
+    """``counted_integers`` as a LogForm."""
+    return LogForm.from_integers(*counted_integers(cells, total, weight_denominator))
+
+
+def counted_integers(
+    cells: Iterable[tuple[int, int]], total: int, weight_denominator: int
+) -> tuple[dict[int, int], int]:
     """sum of (W / D) h(n / M) over integer cells (W, n), with M = ``total`` and D =
     ``weight_denominator``, in canonical form without a single Fraction per cell:
     h(n/M) = log M - (n log n + (M-n) log(M-n)) / M, so with sum W = D the whole sum is
     log M - sum_n c_n log n / (M D), with integer c_n; only the distinct n are factored.
+    Returns ({prime: integer coefficient}, common denominator).
     """
     counts: dict[int, int] = {}  # n -> sum of W * n over the cells whose n log n it carries
     for w, n in cells:
@@ -78,7 +86,7 @@ def counted_form(cells: Iterable[tuple[int, int]], total: int, weight_denominato
     for n, c in counts.items():
         for prime, power in factorize(n):
             primes[prime] = primes.get(prime, 0) - power * c
-    return LogForm.from_integers(primes, scale)
+    return primes, scale
 
 
 @dataclass(frozen=True)

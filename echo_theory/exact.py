@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 from .budget import check_cost
-from .entropy import Probability, Term, counted_form, entropy_form
+from .entropy import Probability, Term, counted_integers, entropy_form
 from .errors import SettingError
 from .logform import LogForm
 from .value import ExactValue, check_units
@@ -154,9 +154,14 @@ def _form(table: _Table, p_x: Fraction):
     """H(Y | X_S) of a table, as a ``LogForm`` (numbers) or a ``SymbolicForm`` (symbols)."""
     if not all(isinstance(n, int) for n in table.numerators.values()):
         return entropy_form(_terms(table, p_x))
+    return LogForm.from_integers(*_integers(table, p_x))
+
+
+def _integers(table: _Table, p_x: Fraction) -> tuple[dict[int, int], int]:
+    """A numeric table's H(Y | X_S) as integer coefficients over one denominator."""
     weights = _weights(table.size, p_x)
     cells = ((weights[mask.bit_count()], n) for mask, n in table.numerators.items())
-    return counted_form(cells, table.denominator, p_x.denominator**table.size)
+    return counted_integers(cells, table.denominator, p_x.denominator**table.size)
 
 
 class _Engine:
@@ -175,6 +180,7 @@ class _Engine:
         self.structured = Structured(process) if applies(process) else None
         self._forms: dict[tuple[int, ...], object] = {}
         self._tables: dict[tuple[int, ...], _Table] = {}
+        self._integers: dict[tuple[int, ...], tuple[dict[int, int], int]] = {}
 
     # --- estimates, in steps of about a microsecond (see ``budget``) ----------------------
 
@@ -191,15 +197,22 @@ class _Engine:
         return 3 if bits <= 40 else int(min(3 * 2 ** ((bits - 40) / 5), 200_000))
 
     def walk_cost(self, subset: Sequence[int]) -> int:
-        return (2 << self.n) * self._cell_steps
+        """The full table and its halvings (2^(n+1)), then a cell per configuration of S."""
+        return (2 << self.n) + (1 << len(subset)) * self._cell_steps
+
+    def structured_cost(self, subset: Sequence[int]) -> int | None:
+        if self.structured is None:
+            return None
+        return self.structured.subset_cost(subset, self._cell_steps)
 
     def uses_structured(self, subset: Sequence[int]) -> bool:
-        return self.structured is not None and self.structured.subset_cost(subset) < self.walk_cost(subset)
+        structured = self.structured_cost(subset)
+        return structured is not None and structured < self.walk_cost(subset)
 
     def cost(self, subset: Sequence[int]) -> int:
-        if self.uses_structured(subset):
-            return self.structured.subset_cost(subset)
-        return self.walk_cost(subset)
+        structured = self.structured_cost(subset)
+        walk = self.walk_cost(subset)
+        return walk if structured is None else min(walk, structured)
 
     def check(self, subsets: Sequence[Sequence[int]], what: str) -> None:
         check_cost(sum(self.cost(subset) for subset in dict.fromkeys(map(tuple, subsets))), what)
@@ -214,11 +227,21 @@ class _Engine:
     def form(self, subset: Sequence[int]):
         subset = tuple(subset)
         if subset not in self._forms:
-            if self.uses_structured(subset):
-                self._forms[subset] = self.structured.form(subset)
-            else:
+            if self.process.is_symbolic:
                 self._forms[subset] = _form(self.table(subset), self.process.p_x)
+            else:
+                self.store(subset, self.integers(subset))
         return self._forms[subset]
+
+    def integers(self, subset: tuple[int, ...]) -> tuple[dict[int, int], int]:
+        if self.uses_structured(subset):
+            return self.structured.integers(subset)
+        return _integers(self.table(subset), self.process.p_x)
+
+    def store(self, subset: tuple[int, ...], integers: tuple[dict[int, int], int]) -> None:
+        """Keep a numeric subset's form, and its integers for the gains (freed with the engine)."""
+        self._integers[subset] = integers
+        self._forms[subset] = LogForm.from_integers(*integers)
 
     def terms(self, subset: Sequence[int]) -> list[Term]:
         """The entropy sum of a subset, term by term (for symbolic results)."""
@@ -226,7 +249,15 @@ class _Engine:
 
     def gain(self, subset: Sequence[int]):
         """I(Y; X_S) = H(Y) - H(Y | X_S)."""
-        h_nothing, h = self.form(()), self.form(subset)
+        h_nothing, h = self.form(()), self.form(tuple(subset))
+        if () in self._integers and tuple(subset) in self._integers:
+            (a, scale_a), (b, scale_b) = self._integers[()], self._integers[tuple(subset)]
+            scale = math.lcm(scale_a, scale_b)
+            fa, fb = scale // scale_a, scale // scale_b
+            total = {prime: c * fa for prime, c in a.items()}
+            for prime, c in b.items():
+                total[prime] = total.get(prime, 0) - c * fb
+            return LogForm.from_integers(total, scale)
         if isinstance(h_nothing, LogForm) and isinstance(h, LogForm):
             return h_nothing - h
         return entropy_form(self.terms(()) + [(-w, p) for w, p in self.terms(subset)])
@@ -394,22 +425,24 @@ def subset_table(
     engine = _Engine(process)
     n = len(lags)
     if chosen is None:
-        walk = 3**n * engine._cell_steps
-        structured = engine.structured.all_cost() if engine.structured is not None else None
+        walk = 3**n * (1 + engine._cell_steps)
+        structured = engine.structured.all_cost(engine._cell_steps) if engine.structured is not None else None
         output = 20 << n  # each row's forms and its gain
         what = f"every subset of {n} rules ({1 << n} subsets)"
         check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
         if structured is not None and structured < walk:
-            for mask, form in engine.structured.all_forms():
-                engine._forms[tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)] = form
+            for mask, integers in engine.structured.all_integers():
+                engine.store(tuple(lag for i, lag in enumerate(lags) if mask >> i & 1), integers)
         else:
             full = (1 << n) - 1
             for mask, table in _walk(_full_table(process), full, 0, n, p_x):
                 subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
-                engine._forms[subset] = _form(table, p_x)
                 if process.is_symbolic:  # symbolic gains and window means need the terms
+                    engine._forms[subset] = _form(table, p_x)
                     engine._tables[subset] = table
+                else:
+                    engine.store(subset, _integers(table, p_x))
         needed = list(subsets)
     else:
         subsets = list(chosen)

@@ -15,7 +15,6 @@ not split into primes, which ``LogForm.fully_factored`` says.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -42,14 +41,15 @@ RHO_BUDGET = 1 << 18
 # always split or always kept, and membership is a property of the integer.
 _UNFACTORED: set[int] = set()
 
-if sys.version_info >= (3, 12):  # a coefficient whose gcd is already divided out
 
-    def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
-        return Fraction._from_coprime_ints(numerator, denominator)
-else:  # pragma: no cover - depends on the interpreter
-
-    def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
-        return Fraction(numerator, denominator, _normalize=False)
+def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator) for coprime integers, denominator > 0, without the
+    gcd and the checks of ``Fraction.__new__`` (what 3.12's ``_from_coprime_ints`` does): the
+    engine builds hundreds of thousands of coefficients whose gcd it has already divided out."""
+    fraction = object.__new__(Fraction)
+    fraction._numerator = numerator
+    fraction._denominator = denominator
+    return fraction
 
 
 @cache

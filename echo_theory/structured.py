@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .entropy import counted_form
+from .entropy import counted_integers
 from .logform import LogForm
 
 if TYPE_CHECKING:
@@ -149,10 +149,14 @@ class Structured:
 
     def form(self, learned: Sequence[int]) -> LogForm:
         """H(Y | X_S), in the canonical form."""
+        return LogForm.from_integers(*self.integers(learned))
+
+    def integers(self, learned: Sequence[int]) -> tuple[dict[int, int], int]:
+        """H(Y | X_S) as integer coefficients of logs over one denominator."""
         seen, unseen = self.indices(learned)
         hidden = self.scaled.hidden(unseen)
         dist = self.scaled.distribution(seen)
-        return counted_form(cells(self.scaled, dist, hidden), hidden.total, self.scaled.v ** len(seen))
+        return counted_integers(cells(self.scaled, dist, hidden), hidden.total, self.scaled.v ** len(seen))
 
     def sum_cells(self, learned: Sequence[int]) -> tuple[SumCell, ...]:
         """The distinct sums of the learned shifts, ascending, with P(sum) and P(y=1 | sum)."""
@@ -197,7 +201,12 @@ class Structured:
         return Fraction(hidden.numerator(self.scaled.shifts[i]) - hidden.numerator(0), hidden.total)
 
     def all_forms(self) -> Iterator[tuple[int, LogForm]]:
-        """(subset mask over the lag indices, H(Y | X_S)) for every subset.
+        """(subset mask, H(Y | X_S)) for every subset (see ``all_integers``)."""
+        for mask, integers in self.all_integers():
+            yield mask, LogForm.from_integers(*integers)
+
+    def all_integers(self) -> Iterator[tuple[int, tuple[dict[int, int], int]]]:
+        """(subset mask over the lag indices, H(Y | X_S) as integers) for every subset.
 
         The distribution of every subset's sum is built once, each from its parent without its
         highest rule (2^n convolutions), and serves as the learned side of S and the hidden
@@ -212,7 +221,7 @@ class Structured:
         for mask in range(1 << n):
             size = mask.bit_count()
             hidden = Hidden(scaled, dists[full ^ mask], n - size)
-            yield mask, counted_form(cells(scaled, dists[mask], hidden), hidden.total, scaled.v**size)
+            yield mask, counted_integers(cells(scaled, dists[mask], hidden), hidden.total, scaled.v**size)
 
     # --- how much work, before any is done --------------------------------------------------
 
@@ -226,16 +235,17 @@ class Structured:
         span = sum(abs(self.scaled.shifts[i]) for i in indices) // self._gcd
         return min(1 << len(indices), span + 1)
 
-    def subset_cost(self, learned: Sequence[int]) -> int:
-        """Steps for one subset: the two convolutions, then one cell per learned sum (each with
-        two integers to factor, counted as a few steps)."""
+    def subset_cost(self, learned: Sequence[int], cell_steps: int = 3) -> int:
+        """Steps for one subset: the two convolutions, then one cell per learned sum, each
+        with two integers to factor (``cell_steps``, as for the walk's cells)."""
         seen, unseen = self.indices(learned)
         side = sum(self.distinct_bound(seen[: k + 1]) for k in range(len(seen)))
         side += sum(self.distinct_bound(unseen[: k + 1]) for k in range(len(unseen)))
-        return side + 4 * self.distinct_bound(seen) + 1
+        return side + cell_steps * self.distinct_bound(seen) + 1
 
-    def all_cost(self) -> int:
-        """Steps for every subset: 2^n convolutions of at most the full set's distinct sums,
-        then 2^n subsets of cells."""
-        bound = self.distinct_bound(range(self.n))
-        return (1 << self.n) * 5 * bound
+    def all_cost(self, cell_steps: int = 3) -> int:
+        """Steps for every subset: sum over S of the distinct sums of S (at most 2^|S| and at
+        most the full set's span), once to convolve and once as cells."""
+        span = sum(abs(a) for a in self.scaled.shifts) // self._gcd + 1
+        cells = sum(math.comb(self.n, k) * min(1 << k, span) for k in range(self.n + 1))
+        return cells * (1 + cell_steps)

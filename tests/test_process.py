@@ -1,5 +1,3 @@
-from fractions import Fraction
-
 import random
 from fractions import Fraction
 
