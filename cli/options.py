@@ -108,7 +108,8 @@ def learned_option(command: Callable) -> Callable:
         "--learned",
         multiple=True,
         metavar="LAGS",
-        help="A learned subset, e.g. 3,8 or none. Repeat for more rows; default: every subset.",
+        help="A learned subset, e.g. 3,8 or none, or chain (the nested lags <= k), singles "
+        "(each lag) or complements (all but one). Repeat for more rows; default: every subset.",
     )(command)
 
 

@@ -261,7 +261,7 @@ def derive(
         learned = list(learned)
         if any(isinstance(subset, int) for subset in learned):
             raise ProcessError("learned: give a list of subsets, such as [[3], [3, 8]] or ['3', '3,8']")
-        subsets = list(dict.fromkeys(process.learned_lags(subset) for subset in learned))
+        subsets = process.learned_subsets(learned)
     values = _values(process, at) if at is not None else None
     table = process.subset_table(subsets, units)
 

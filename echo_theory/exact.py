@@ -85,6 +85,31 @@ def all_subsets(lags: Sequence[int]) -> list[tuple[int, ...]]:
     return sorted(subsets, key=lambda s: (len(s), s))
 
 
+SELECTORS = ("chain", "singles", "complements")
+
+
+def named_subsets(lags: Sequence[int], name: str) -> list[tuple[int, ...]] | None:
+    """The subsets a ``--learned`` word stands for, or None when ``name`` is not one:
+    ``chain``, the nested prefixes (), (L1,), (L1, L2), ..., all (the lags <= k, for each k);
+    ``singles``, each lag alone; ``complements``, every lag but one. Wide tables want these
+    n + 1 rows rather than all 2^n.
+
+    >>> named_subsets((3, 8, 10), "chain")
+    [(), (3,), (3, 8), (3, 8, 10)]
+    >>> named_subsets((3, 8, 10), "complements")
+    [(8, 10), (3, 10), (3, 8)]
+    """
+    lags = tuple(sorted(lags))
+    word = name.strip().lower() if isinstance(name, str) else None
+    if word == "chain":
+        return [lags[:k] for k in range(len(lags) + 1)]
+    if word == "singles":
+        return [(lag,) for lag in lags]
+    if word == "complements":
+        return [tuple(other for other in lags if other != lag) for lag in lags]
+    return None
+
+
 def _integer(value: Numerator) -> Numerator:
     """SymPy integers become ints, so numeric cells of a symbolic process take the fast path."""
     if isinstance(value, int):

@@ -187,6 +187,17 @@ class EchoProcess:
                 raise ProcessError(f"learned lag {lag} has no rule (rule lags: {known})")
         return lags
 
+    def learned_subsets(self, learned: Iterable[Iterable[int] | str]) -> list[tuple[int, ...]]:
+        """Check a list of learned sets, expanding the words ``chain`` (the nested prefixes of
+        the lags), ``singles`` (each lag alone) and ``complements`` (all lags but one)."""
+        from .exact import named_subsets
+
+        chosen: list[tuple[int, ...]] = []
+        for subset in learned:
+            named = named_subsets(self.lags, subset) if isinstance(subset, str) else None
+            chosen += named if named is not None else [self.learned_lags(subset)]
+        return list(dict.fromkeys(chosen))
+
     def marginal(self, learned: Iterable[int] | str = ()):
         """P(y=1 | x_S) for each configuration of the learned lags S, with its weight."""
         from .exact import marginal
@@ -248,9 +259,7 @@ class EchoProcess:
         each row also holds the subset's best mean loss over a window of that many steps."""
         from .exact import subset_table
 
-        chosen = None
-        if learned is not None:
-            chosen = list(dict.fromkeys(self.learned_lags(subset) for subset in learned))
+        chosen = None if learned is None else self.learned_subsets(learned)
         return subset_table(self, chosen, units, window)
 
     def derive(
