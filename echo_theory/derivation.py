@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar
 
+from .budget import check_cost
 from .entropy import Probability, entropy_form
-from .errors import LimitError, ProcessError
+from .errors import ProcessError
 from .exact import MarginalCell, MarginalSum
 from .literals import parse_number
 from .validity import Condition, validity_conditions
@@ -34,8 +35,9 @@ if TYPE_CHECKING:
     from .results import SubsetTable
 
 # A derivation writes out every configuration of every rule input for each learned subset:
-# 2^n rows and, for all subsets, 4^n terms. Six rules (4096 terms) is already a long handout.
-MAX_DERIVE_RULES = 6
+# 2^n rows per subset, each typeset in a few forms. Its cost is estimated at this many steps
+# (see ``budget``) per written term, and checked before any step is built.
+_TERM_STEPS = 20
 
 Lags = tuple[int, ...]
 
@@ -249,12 +251,18 @@ def derive(
     the derivation then ends by substituting it and comparing with the numeric process.
     """
     check_units(units)
-    if len(process.rules) > MAX_DERIVE_RULES:
-        raise LimitError(
-            f"a derivation writes out every input configuration for every subset (4^n terms); "
-            f"derive takes at most {MAX_DERIVE_RULES} rules, not {len(process.rules)} "
-            f"(compute takes up to 12)"
-        )
+    n = len(process.rules)
+    if learned is not None:
+        learned = list(learned)
+    # a word such as ``chain`` stands for up to n subsets
+    count = (
+        (1 << n) if learned is None else sum(n if isinstance(x, str) and x.isalpha() else 1 for x in learned)
+    )
+    terms = (count + 1) << n  # the table, then every configuration inside each subset's sums
+    check_cost(
+        terms * _TERM_STEPS,
+        f"a derivation of {count} subset{'s' * (count != 1)} of {n} rules ({terms} terms)",
+    )
     if learned is None:
         subsets = process.subsets()
     else:

@@ -35,8 +35,8 @@ _WITNESS_BOUNDS = (
 )
 _EXACT_MILLER_RABIN_LIMIT = _WITNESS_BOUNDS[-1][0]
 # Pollard-Brent iterations spent on one composite before it is kept whole (about 0.1 s here):
-# enough for every factor below about 10^10, so integers up to 10^20 always split.
-RHO_BUDGET = 1 << 18
+# enough for almost every factor below about 10^10 (rho needs about sqrt(p) iterations).
+RHO_BUDGET = 1 << 17
 # The composites kept whole so far. ``factorize`` is deterministic, so an integer is either
 # always split or always kept, and membership is a property of the integer.
 _UNFACTORED: set[int] = set()

@@ -33,13 +33,12 @@ Two paths draw y, chosen by the process alone (so a seed always gives the same s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
-
-import math
 
 import numpy as np
 

@@ -24,7 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import render
-from .errors import SettingError, TrainingError
+from .errors import LimitError, SettingError, TrainingError
 from .evaluation import arrange, evaluate
 from .optimizers import clip_by_global_norm, make_optimizer
 from .process import EchoProcess
@@ -275,13 +275,19 @@ def train(
 
 
 def _references(process: EchoProcess, settings: TrainSettings) -> tuple[tuple[SubsetValue, ...], SubsetValue]:
-    """Every subset's exact reference value, and the truncation bound's (lags <= T-1)."""
+    """Every subset's exact reference value, and the truncation bound's (lags <= T-1). When
+    every subset is past the work budget (many rules), the references are the nested chain of
+    lags, each lag alone and all but one, and the bound's subset: 3n + 2 rows at most."""
     window = settings.num_steps if settings.reset_state else None
-    table = process.subset_table(window=window)
+    visible = tuple(lag for lag in process.lags if lag <= settings.num_steps - 1)
+    try:
+        table = process.subset_table(window=window)
+    except LimitError:
+        chosen = ["chain", "singles", "complements", visible]
+        table = process.subset_table(chosen, window=window)
     references = tuple(
         SubsetValue(row.learned, row.window_cross_entropy if window else row.cross_entropy)
         for row in table.rows
     )
-    visible = tuple(lag for lag in process.lags if lag <= settings.num_steps - 1)
     bound = next(ref for ref in references if ref.learned == visible)
     return references, bound
