@@ -47,8 +47,8 @@ def check_cost(steps: int, what: str) -> None:
     if steps > budget:
         raise LimitError(
             f"{what} is about {_count(steps)} steps, past the budget of {_count(budget)} "
-            f"(about {_seconds(budget)}); raise it with --budget {_round_up(steps)} "
-            f"(about {_seconds(steps)}), or choose fewer subsets with --learned"
+            f"({_seconds(budget)}); raise it with --budget {_round_up(steps)} "
+            f"({_seconds(steps)}), or choose fewer subsets with --learned"
         )
 
 
@@ -64,11 +64,14 @@ def _round_up(steps: int) -> str:
 
 
 def _seconds(steps: int) -> str:
+    """Roughly how long ``steps`` take here: ``about 2 min``."""
     seconds = steps / 1e6
+    if seconds < 1:
+        return "under a second"
     if seconds < 120:
-        return f"{seconds:.0f} s" if seconds >= 1 else "a second"
+        return f"about {seconds:.0f} s"
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
+        return f"about {seconds / 60:.0f} min"
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
+        return f"about {seconds / 3600:.0f} h"
+    return f"about {seconds / 86400:.0f} days"

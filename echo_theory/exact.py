@@ -206,6 +206,7 @@ class _Engine:
         self._forms: dict[tuple[int, ...], object] = {}
         self._tables: dict[tuple[int, ...], _Table] = {}
         self._integers: dict[tuple[int, ...], tuple[dict[int, int], int]] = {}
+        self._gains: dict[tuple[int, ...], LogForm] = {}
 
     # --- estimates, in steps of about a microsecond (see ``budget``) ----------------------
 
@@ -264,9 +265,22 @@ class _Engine:
         return _integers(self.table(subset), self.process.p_x)
 
     def store(self, subset: tuple[int, ...], integers: tuple[dict[int, int], int]) -> None:
-        """Keep a numeric subset's form, and its integers for the gains (freed with the engine)."""
-        self._integers[subset] = integers
+        """Keep a numeric subset's form, and its gain once H(Y)'s integers are known (its own
+        integers are then dropped: every subset at once would otherwise hold them all)."""
         self._forms[subset] = LogForm.from_integers(*integers)
+        self._integers[subset] = integers
+        if () in self._integers and subset != ():
+            self._gains[subset] = self._integer_gain(subset)
+            del self._integers[subset]
+
+    def _integer_gain(self, subset: tuple[int, ...]) -> LogForm:
+        (a, scale_a), (b, scale_b) = self._integers[()], self._integers[subset]
+        scale = math.lcm(scale_a, scale_b)
+        fa, fb = scale // scale_a, scale // scale_b
+        total = {prime: c * fa for prime, c in a.items()}
+        for prime, c in b.items():
+            total[prime] = total.get(prime, 0) - c * fb
+        return LogForm.from_integers(total, scale)
 
     def terms(self, subset: Sequence[int]) -> list[Term]:
         """The entropy sum of a subset, term by term (for symbolic results)."""
@@ -274,15 +288,14 @@ class _Engine:
 
     def gain(self, subset: Sequence[int]):
         """I(Y; X_S) = H(Y) - H(Y | X_S)."""
-        h_nothing, h = self.form(()), self.form(tuple(subset))
-        if () in self._integers and tuple(subset) in self._integers:
-            (a, scale_a), (b, scale_b) = self._integers[()], self._integers[tuple(subset)]
-            scale = math.lcm(scale_a, scale_b)
-            fa, fb = scale // scale_a, scale // scale_b
-            total = {prime: c * fa for prime, c in a.items()}
-            for prime, c in b.items():
-                total[prime] = total.get(prime, 0) - c * fb
-            return LogForm.from_integers(total, scale)
+        subset = tuple(subset)
+        if subset in self._gains:
+            return self._gains[subset]
+        h_nothing, h = self.form(()), self.form(subset)
+        if subset in self._gains:  # computed as the form was stored
+            return self._gains[subset]
+        if () in self._integers and subset in self._integers:
+            return self._integer_gain(subset)
         if isinstance(h_nothing, LogForm) and isinstance(h, LogForm):
             return h_nothing - h
         return entropy_form(self.terms(()) + [(-w, p) for w, p in self.terms(subset)])
@@ -456,9 +469,13 @@ def subset_table(
         what = f"every subset of {n} rules ({1 << n} subsets)"
         check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
+        if not process.is_symbolic:
+            engine.form(())  # H(Y) first, so each subset's gain is taken as its form arrives
         if structured is not None and structured < walk:
             for mask, integers in engine.structured.all_integers():
-                engine.store(tuple(lag for i, lag in enumerate(lags) if mask >> i & 1), integers)
+                subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
+                if subset not in engine._forms:
+                    engine.store(subset, integers)
         else:
             full = (1 << n) - 1
             for mask, table in _walk(_full_table(process), full, 0, n, p_x):
@@ -466,7 +483,7 @@ def subset_table(
                 if process.is_symbolic:  # symbolic gains and window means need the terms
                     engine._forms[subset] = _form(table, p_x)
                     engine._tables[subset] = table
-                else:
+                elif subset not in engine._forms:
                     engine.store(subset, _integers(table, p_x))
         needed = list(subsets)
     else:
