@@ -18,7 +18,7 @@ from contextvars import ContextVar
 
 from .errors import LimitError
 
-# About two minutes of work here (every subset of 12 rules in hundredths is about 1e6 steps).
+# About 100 s of work here (every subset of 12 rules in hundredths is about 1e6 steps).
 DEFAULT_BUDGET = 10**8
 
 _BUDGET: ContextVar[int] = ContextVar("echo_theory_budget", default=DEFAULT_BUDGET)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # A derivation writes out every configuration of every rule input for each learned subset:
 # 2^n rows per subset, each typeset in a few forms. Its cost is estimated at this many steps
 # (see ``budget``) per written term, and checked before any step is built.
-_TERM_STEPS = 20
+_TERM_STEPS = 60
 
 Lags = tuple[int, ...]
 
