@@ -106,6 +106,18 @@ class MarginalStep(Step):
 
 
 @dataclass(frozen=True)
+class SumsStep(Step):
+    """Additive rules, many of them: P(y=1 | x_S) depends on x_S only through the sum v of the
+    learned shifts that fire, so the derivation runs over the distinct values of v (each with
+    its probability P(v) and g(v) = P(y=1 | v)) instead of 2^|S| configurations."""
+
+    kind: ClassVar[str] = "sums"
+    hidden: Lags
+    cells: tuple  # structured.SumCell: total, weight, probability, ascending in total
+    terms: tuple[ExactValue, ...]  # P(v) h(g(v)), one per cell
+
+
+@dataclass(frozen=True)
 class EntropyTerm:
     """P(x_S) h(q) for one configuration x_S, with q = P(y=1 | x_S)."""
 
@@ -243,8 +255,13 @@ def derive(
     learned: Iterable[Iterable[int] | str] | None = None,
     units: str = "nats",
     at: Mapping[str, Fraction | int | str] | None = None,
+    by: str = "auto",
 ) -> Derivation:
     """Derive H(Y | X_S) step by step for each learned subset (every subset when None).
+
+    ``by`` is ``configurations`` (the full table, then the sum over the unlearned inputs),
+    ``sums`` (additive numeric rules: over the distinct sums of the learned shifts, the clearer
+    one for many rules) or ``auto`` (sums past 6 rules).
 
     ``learned`` is a list of subsets, as for ``subset_table``: ``[[3], [3, 8]]`` or
     ``["3", "3,8", "none"]``. ``at`` (symbolic processes) gives every symbol an exact value;
@@ -252,13 +269,24 @@ def derive(
     """
     check_units(units)
     n = len(process.rules)
+    from .structured import Structured, applies
+
+    if by not in ("auto", "configurations", "sums"):
+        raise ProcessError(f"by: {by!r} is not one of auto, configurations, sums")
+    if by == "sums" and not applies(process):
+        raise ProcessError("a derivation by sums needs additive rules with numeric shifts")
+    sums = by == "sums" or (by == "auto" and n > 6 and applies(process))
     if learned is not None:
         learned = list(learned)
     # a word such as ``chain`` stands for up to n subsets
     count = (
         (1 << n) if learned is None else sum(n if isinstance(x, str) and x.isalpha() else 1 for x in learned)
     )
-    terms = (count + 1) << n  # the table, then every configuration inside each subset's sums
+    if sums:  # each subset: its distinct sums, at most the span of the shifts (or 2^n)
+        engine = Structured(process)
+        terms = count * (engine.distinct_bound(range(n)) + n)
+    else:
+        terms = (count + 1) << n  # the table, then every configuration inside each subset's sums
     check_cost(
         terms * _TERM_STEPS,
         f"a derivation of {count} subset{'s' * (count != 1)} of {n} rules ({terms} terms)",
@@ -273,13 +301,15 @@ def derive(
     values = _values(process, at) if at is not None else None
     table = process.subset_table(subsets, units)
 
-    steps: list[Step] = [
-        ProcessStep("The process", None, process, units),
-        _table_step(process),
-    ]
+    steps: list[Step] = [ProcessStep("The process", None, process, units)]
+    if not sums:
+        steps.append(_table_step(process))
     nothing = table.row(()).cross_entropy if () in subsets else process.cross_entropy((), units)
     for subset in subsets:
-        steps += _subset_steps(process, subset, units, table, nothing)
+        if sums:
+            steps += _sums_steps(process, engine, subset, units, table, nothing)
+        else:
+            steps += _subset_steps(process, subset, units, table, nothing)
     steps.append(SummaryStep("Summary", None, table))
     if process.is_symbolic:
         names = tuple(sorted(symbol.name for symbol in process.symbols))
@@ -326,6 +356,19 @@ def _subset_steps(
     return [
         MarginalStep("Sum out the unlearned inputs", subset, hidden, process.p_x, sums, complements),
         EntropyStep("Weigh the binary entropies", subset, units, terms),
+        ResultStep("The exact result", subset, row.cross_entropy, row.information, nothing),
+    ]
+
+
+def _sums_steps(
+    process, engine, subset: Lags, units: str, table: SubsetTable, nothing: ExactValue
+) -> list[Step]:
+    cells = engine.sum_cells(subset)
+    hidden = tuple(lag for lag in process.lags if lag not in subset)
+    terms = tuple(ExactValue(entropy_form([(c.weight, c.probability)]), units) for c in cells)
+    row = table.row(subset)
+    return [
+        SumsStep("Sum the learned shifts", subset, hidden, cells, terms),
         ResultStep("The exact result", subset, row.cross_entropy, row.information, nothing),
     ]
 

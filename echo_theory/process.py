@@ -267,11 +267,13 @@ class EchoProcess:
         learned: Iterable[Iterable[int] | str] | None = None,
         units: str = "nats",
         at: Mapping[str, Fraction | int | str] | None = None,
+        by: str = "auto",
     ) -> Derivation:
-        """A step-by-step derivation of H(Y | X_S) for each learned subset (see ``derivation``)."""
+        """A step-by-step derivation of H(Y | X_S) for each learned subset (see ``derivation``);
+        ``by="sums"`` runs over the distinct sums of the learned shifts (additive rules)."""
         from .derivation import derive
 
-        return derive(self, learned, units, at)
+        return derive(self, learned, units, at, by)
 
     # --- construction -----------------------------------------------------------------------
 

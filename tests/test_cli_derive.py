@@ -78,7 +78,7 @@ BAD = [
         "Error: Invalid value for '--format': 'pdf' is not one of 'text', 'markdown', 'latex'.",
     ),
     (
-        [arg for lag in range(12) for arg in ("--rule", f"{lag}:0.01")],
+        [arg for lag in range(12) for arg in ("--rule", f"{lag}:0.01")] + ["--by", "configurations"],
         "Error: a derivation of 4096 subsets of 12 rules (16781312 terms) is about 1.0e9 steps, past "
         "the budget of 1.0e8 (about 100 s); raise it with --budget 1.1e9 (about 17 min), or choose "
         "fewer subsets with --learned",
