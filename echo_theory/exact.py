@@ -207,6 +207,7 @@ class _Engine:
         self._tables: dict[tuple[int, ...], _Table] = {}
         self._integers: dict[tuple[int, ...], tuple[dict[int, int], int]] = {}
         self._gains: dict[tuple[int, ...], LogForm] = {}
+        self.keep_integers = True  # every subset at once drops them (memory), keeping the gains
 
     # --- estimates, in steps of about a microsecond (see ``budget``) ----------------------
 
@@ -269,7 +270,7 @@ class _Engine:
         integers are then dropped: every subset at once would otherwise hold them all)."""
         self._forms[subset] = LogForm.from_integers(*integers)
         self._integers[subset] = integers
-        if () in self._integers and subset != ():
+        if () in self._integers and subset != () and not self.keep_integers:
             self._gains[subset] = self._integer_gain(subset)
             del self._integers[subset]
 
@@ -303,6 +304,17 @@ class _Engine:
     def mean(self, parts: Sequence[tuple[Fraction, tuple[int, ...]]]):
         """sum of weight * H(Y | X_part): a LogForm when all are numbers, else the joined sums."""
         forms = [self.form(part) for _, part in parts]
+        if all(part in self._integers for _, part in parts):  # one common denominator
+            scale = math.lcm(*(self._integers[part][1] for _, part in parts))
+            weights = [Fraction(weight) for weight, _ in parts]
+            common = math.lcm(*(w.denominator for w in weights))
+            total: dict[int, int] = {}
+            for w, (_, part) in zip(weights, parts, strict=True):
+                coefficients, own = self._integers[part]
+                factor = w.numerator * (common // w.denominator) * (scale // own)
+                for prime, c in coefficients.items():
+                    total[prime] = total.get(prime, 0) + c * factor
+            return LogForm.from_integers(total, scale * common)
         if all(isinstance(form, LogForm) for form in forms):
             return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
         return entropy_form([(weight * w, p) for weight, part in parts for w, p in self.terms(part)])
@@ -469,6 +481,7 @@ def subset_table(
         what = f"every subset of {n} rules ({1 << n} subsets)"
         check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
+        engine.keep_integers = window is not None  # the window means need them
         if not process.is_symbolic:
             engine.form(())  # H(Y) first, so each subset's gain is taken as its form arrives
         if structured is not None and structured < walk:

@@ -142,6 +142,24 @@ class Structured:
         self.scaled = Scaled.of(process)
         self.n = len(process.lags)
         self._index = {lag: i for i, lag in enumerate(process.lags)}
+        self._dists: dict[tuple[int, ...], Distribution] = {(): {0: 1}}
+
+    def distribution(self, indices: tuple[int, ...]) -> Distribution:
+        """The sum's distribution for the rules at ``indices``, kept: a set one rule longer
+        or shorter at either end is one convolution away, so the nested subsets of
+        ``--learned chain`` (and their complements, and the window prefixes) share the work."""
+        if indices in self._dists:
+            return self._dists[indices]
+        if indices[:-1] in self._dists:
+            parent, rule = self._dists[indices[:-1]], indices[-1]
+        else:  # from the set without its first rule (recursively), which later sets reuse
+            parent, rule = self.distribution(indices[1:]), indices[0]
+        dist = convolve(parent, self.scaled.shifts[rule], self.scaled.u, self.scaled.v)
+        self._dists[indices] = dist
+        return dist
+
+    def hidden(self, indices: tuple[int, ...]) -> Hidden:
+        return Hidden(self.scaled, self.distribution(indices), len(indices))
 
     def indices(self, learned: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         chosen = {self._index[lag] for lag in learned}
@@ -154,15 +172,15 @@ class Structured:
     def integers(self, learned: Sequence[int]) -> tuple[dict[int, int], int]:
         """H(Y | X_S) as integer coefficients of logs over one denominator."""
         seen, unseen = self.indices(learned)
-        hidden = self.scaled.hidden(unseen)
-        dist = self.scaled.distribution(seen)
+        hidden = self.hidden(unseen)
+        dist = self.distribution(seen)
         return counted_integers(cells(self.scaled, dist, hidden), hidden.total, self.scaled.v ** len(seen))
 
     def sum_cells(self, learned: Sequence[int]) -> tuple[SumCell, ...]:
         """The distinct sums of the learned shifts, ascending, with P(sum) and P(y=1 | sum)."""
         seen, unseen = self.indices(learned)
-        hidden = self.scaled.hidden(unseen)
-        dist = self.scaled.distribution(seen)
+        hidden = self.hidden(unseen)
+        dist = self.distribution(seen)
         denominator = self.scaled.v ** len(seen)
         return tuple(
             SumCell(
@@ -177,14 +195,14 @@ class Structured:
     def probability(self, learned: Sequence[int], bits: Sequence[int]) -> Fraction:
         """P(y=1 | x_S = bits), lags of ``learned`` in ascending order."""
         seen, unseen = self.indices(learned)
-        hidden = self.scaled.hidden(unseen)
+        hidden = self.hidden(unseen)
         s = sum(self.scaled.shifts[i] for i, bit in zip(seen, bits, strict=True) if bit)
         return Fraction(hidden.numerator(s), hidden.total)
 
     def probabilities(self, learned: Sequence[int]) -> Iterator[tuple[int, Fraction]]:
         """(mask over ``learned``, P(y=1 | it)) for every configuration, in mask order."""
         seen, unseen = self.indices(learned)
-        hidden = self.scaled.hidden(unseen)
+        hidden = self.hidden(unseen)
         sums = [0]
         for i in seen:  # the sum of each mask, doubling as ``_build_tables`` does
             sums += [s + self.scaled.shifts[i] for s in sums]
@@ -197,7 +215,7 @@ class Structured:
     def lag_effect(self, lag: int) -> Fraction:
         """P(y=1 | x_L=1) - P(y=1 | x_L=0): g(s_L) - g(0) over the other rules."""
         i = self._index[lag]
-        hidden = self.scaled.hidden([j for j in range(self.n) if j != i])
+        hidden = self.hidden(tuple(j for j in range(self.n) if j != i))
         return Fraction(hidden.numerator(self.scaled.shifts[i]) - hidden.numerator(0), hidden.total)
 
     def all_forms(self) -> Iterator[tuple[int, LogForm]]:
