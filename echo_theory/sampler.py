@@ -18,7 +18,7 @@ Series number i of a seed is built on the seed's i-th spawned child, ``SeedSeque
 Inside a series, the streams are children of that child: x's digit planes (0, i), x's tie
 redraws (1, d), y's digit planes or bytes (2, i), y's tie redraws (3, d).
 
-Two paths draw y, chosen by the process alone (so a seed always gives the same series):
+Three paths draw y, chosen by the process alone (so a seed always gives the same series):
 
 - ``bitsliced``: y's random digits are bit planes too. Each step's threshold digits become
   packed columns (unions of the configurations' indicator columns), one comparison covers 64
@@ -29,6 +29,11 @@ Two paths draw y, chosen by the process alone (so a seed always gives the same s
 - ``general``: one random byte per step, compared with the threshold byte of the step's
   configuration (8 digits, ties 1 step in 256), counted with ``bincount``. Its cost hardly
   grows with n.
+- ``summed`` (past SUMMED_FROM additive rules): the general path's bytes and ties, but each
+  step's threshold is found by the sum of the fired shifts (in units of their gcd), built
+  from one byte of inputs per group of 8 lags and a 256-entry sum table per group, so no 2^n
+  table exists. The probabilities, and so the draws, are the table's; it draws series
+  (``sample``, ``train``) but does not count configurations.
 """
 
 from __future__ import annotations
