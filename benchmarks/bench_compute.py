@@ -10,6 +10,12 @@ shared and noisy: medians and ratios travel, absolute seconds less so.
   (sum out the unlearned lags in Rationals, take -w (p log p + (1-p) log(1-p)), expand the
   logs into primes), on the same processes, after checking that both give the same values.
 
+- Against dit: every subset of 12 rules in hundredths, the engine's library call beside `dit`
+  computing the same values as H(Y, X_S) - H(X_S) from the joint distribution, after checking
+  that both agree to 1e-10 (`pip install -e '.[bench]'`).
+- Wide: one subset of 64 rules (hundredths, base 0.1, clipped), learned and unlearned, the
+  whole `echo-theory compute` command; and the hard 12-rule case's time and peak memory.
+
 Run: python benchmarks/bench_compute.py [--quick]
 """
 
@@ -17,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import shutil
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -75,6 +83,73 @@ def naive_sympy(process: EchoProcess) -> dict[tuple[int, ...], float]:
     return out
 
 
+def dit_all_subsets(process: EchoProcess) -> dict[tuple[int, ...], float]:
+    """H(Y | X_S) = H(Y, X_S) - H(X_S) for every subset, by dit from the joint distribution."""
+    import dit
+    from dit.multivariate import entropy
+
+    n = len(process.lags)
+    outcomes, pmf = [], []
+    p_x = float(process.p_x)
+    for mask, q in enumerate(process.table):
+        bits = tuple(mask >> i & 1 for i in range(n))
+        w = 1.0
+        for b in bits:
+            w *= p_x if b else 1 - p_x
+        outcomes += [(*bits, 0), (*bits, 1)]
+        pmf += [w * (1 - float(q)), w * float(q)]
+    joint = dit.Distribution(outcomes, pmf)
+    joint.set_base("e")
+    out = {}
+    for size in range(n + 1):
+        for chosen in itertools.combinations(range(n), size):
+            h = entropy(joint, [*chosen, n]) - (entropy(joint, list(chosen)) if chosen else 0.0)
+            out[tuple(process.lags[i] for i in chosen)] = h
+    return out
+
+
+def against_dit(n: int) -> tuple[float, float]:
+    from echo_theory.logform import factorize
+
+    process = EchoProcess(decimal_rules(n))
+    values = {row.learned: row.cross_entropy.value for row in process.subset_table().rows}
+    start = time.perf_counter()
+    reference = dit_all_subsets(process)
+    dit_seconds = time.perf_counter() - start
+    assert all(abs(values[s] - reference[s]) < 1e-10 for s in values), "engine and dit disagree"
+
+    def run():
+        factorize.cache_clear()
+        return process.subset_table()
+
+    engine, _, _ = median_time(run, 5)
+    return engine, dit_seconds
+
+
+def wide_command(learned: str, repeats: int) -> float:
+    script = shutil.which("echo-theory") or str(Path(sys.executable).with_name("echo-theory"))
+    rules = [arg for lag in range(1, 65) for arg in ("--rule", f"{lag}:{(-1) ** lag * Fraction(lag, 100)}")]
+    command = [script, "compute", *rules, "--base", "0.1", "--clip", "--learned", learned]
+    median, _, _ = median_time(lambda: subprocess.run(command, check=True, capture_output=True), repeats)
+    return median
+
+
+def hard_case() -> tuple[float, float | None]:
+    """Every subset of the hard 12 rules in a fresh interpreter: seconds and peak RSS (MB)."""
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks'); from bench_compute import hard_rules;"
+        "from echo_theory import EchoProcess; EchoProcess(hard_rules(12), p_x='1/3').subset_table()"
+    )
+    command = [sys.executable, "-c", code]
+    if Path("/usr/bin/time").exists():
+        command = ["/usr/bin/time", "-v", *command]
+    start = time.perf_counter()
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return seconds, int(match.group(1)) / 1024 if match else None
+
+
 def cold_start(repeats: int) -> list[tuple[str, float, float, float]]:
     script = shutil.which("echo-theory")
     if script is None:
@@ -97,7 +172,24 @@ def cold_start(repeats: int) -> list[tuple[str, float, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and rules, for a smoke run")
+    parser.add_argument("--only", choices=["dit", "wide", "hard"], help="run one of the new sections only")
     args = parser.parse_args()
+    if args.only:
+        print(f"Machine: {machine()}\n")
+        if args.only == "dit":
+            engine, dit_seconds = against_dit(8 if args.quick else 12)
+            print("| every subset, hundredths | engine | dit | speed-up |\n|---|---:|---:|---:|")
+            rules, ratio = 8 if args.quick else 12, dit_seconds / engine
+            print(f"| {rules} rules | {engine:.3f} s | {dit_seconds:.1f} s | {ratio:.0f}x |")
+        elif args.only == "wide":
+            print("| 64 rules in hundredths, base 0.1, clipped | whole command |\n|---|---:|")
+            for learned in ("none", ",".join(map(str, range(1, 65)))):
+                name = "learned none" if learned == "none" else "learned all 64"
+                print(f"| {name} | {wide_command(learned, 5):.2f} s |")
+        else:
+            seconds, peak = hard_case()
+            print(f"hard 12-rule case, every subset: {seconds:.1f} s, peak RSS {peak:.0f} MB")
+        return
     repeats = 5 if args.quick else 21
     max_rules = 8 if args.quick else 12
     naive_limit = 4 if args.quick else 8

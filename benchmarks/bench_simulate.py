@@ -36,8 +36,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import machine, median_time
 
 from echo_theory import EchoProcess
-from echo_theory.sampler import SamplerPlan
+from echo_theory.sampler import DEFAULT_CHUNK, SamplerPlan, _series, child_seed, root_seed
 from echo_theory.simulation import simulate_counts
+
+WIDE = EchoProcess([f"{lag}:{(-1) ** lag * lag}/100" for lag in range(1, 33)], base="0.5", clip=True)
+
+
+def draw_only(process: EchoProcess, samples: int) -> None:
+    """Draw x and y of one series of ``samples`` steps without counting: the summed path (many
+    rules) draws series for sample and train but has no 2^n counts."""
+    plan = SamplerPlan.of(process)
+    for _ in _series(plan, child_seed(root_seed(1), 0), samples, DEFAULT_CHUNK):
+        pass
+
 
 PROCESSES = {
     "seed, 3:+0.5, 8:-0.25 (quarters)": EchoProcess(["3:+0.5", "8:-0.25"]),
@@ -84,6 +95,7 @@ def peak_memory_mb(samples: str) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="far smaller sizes, for a smoke run")
+    parser.add_argument("--rates-only", action="store_true", help="only the first table (no jobs, no memory)")
     args = parser.parse_args()
     samples = 10**6 if args.quick else 10**8
     loop_samples = 10**4 if args.quick else 2 * 10**5
@@ -107,12 +119,17 @@ def main() -> None:
         path = f"bit-sliced, {plan.y_bits} digits" if plan.method == "bitsliced" else "general, 1 byte"
         speed = rate(lambda process=process: simulate_counts(process, samples, seed=1), samples, repeats)
         print(f"| {name} | {path} | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")
+    speed = rate(lambda: draw_only(WIDE, samples), samples, repeats)
+    name = "32 rules in hundredths (draw only)"
+    print(f"| {name} | summed | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")
     name = "`Generator.integers`, one uint32 per sample"
     print(f"| {name} | | {uint32 / 1e6:,.0f} M | 1x | {uint32 / loop:,.0f}x |")
     print(f"| PCG64 `random_raw`, 64-bit words | | {raw_words / 1e6:,.0f} M words | | |")
     name = f"the post's loop, one `rand()` per sample ({loop_samples:.0e} samples)"
     print(f"| {name} | | {loop / 1e6:.2f} M | | 1x |")
 
+    if args.rates_only:
+        return
     # --jobs pays a fixed pool start-up (tens of ms), so it is measured on runs long enough
     # for the work to dominate: the seed at 10x the samples, and the six-rule general path.
     jobs_runs = [

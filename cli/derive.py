@@ -26,7 +26,15 @@ from .output import emit
     metavar="NAME=VALUE,...",
     help="Symbolic rules: substitute exact values at the end, e.g. a=1/2,b=1/4.",
 )
-def derive(rules, base, p_x, clip, learned, units, fmt, fragment, at) -> None:
+@click.option(
+    "--by",
+    type=click.Choice(["auto", "configurations", "sums"]),
+    default="auto",
+    show_default=True,
+    help="Write out every configuration, or (additive rules) the distinct sums of the learned "
+    "shifts; auto: sums past 6 rules.",
+)
+def derive(rules, base, p_x, clip, learned, units, fmt, fragment, at, by) -> None:
     """Derive the cross entropy of each learned subset step by step: the conditional table,
     the sum over the unlearned inputs, the binary entropies and the exact result.
 
@@ -39,7 +47,7 @@ def derive(rules, base, p_x, clip, learned, units, fmt, fragment, at) -> None:
         raise click.UsageError("--fragment goes with --format latex")
     process = build_process(rules, base, p_x, clip)
     values = parse_assignments(at, "--at") if at is not None else None
-    derivation = process.derive(list(learned) if learned else None, units, values)
+    derivation = process.derive(list(learned) if learned else None, units, values, by)
     if fmt == "latex":
         text = derivation.to_latex(standalone=not fragment)
     else:

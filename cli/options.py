@@ -37,10 +37,30 @@ def process_options(command: Callable | None = None, *, symbols: bool = True) ->
         ),
         click.option("--p-x", "p_x", default="1/2", show_default=True, metavar="P", help="P(x_t = 1)."),
         click.option("--clip", is_flag=True, help="Clamp P(y=1 | x) to [0, 1] instead of rejecting it."),
+        click.option(
+            "--budget",
+            metavar="STEPS",
+            expose_value=False,
+            callback=_set_budget,
+            help="Largest exact computation to start, in steps of about 1 us (default 1e8): "
+            "larger ones are refused with their estimate.",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
+
+
+def _set_budget(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """--budget: raise (or lower) the work budget for this command only."""
+    if value is None:
+        return
+    from echo_theory.budget import work_budget
+    from echo_theory.literals import parse_count
+
+    block = work_budget(parse_count(value, "--budget"))
+    block.__enter__()
+    ctx.call_on_close(lambda: block.__exit__(None, None, None))
 
 
 class WholeNumber(click.ParamType):
@@ -97,7 +117,8 @@ def learned_option(command: Callable) -> Callable:
         "--learned",
         multiple=True,
         metavar="LAGS",
-        help="A learned subset, e.g. 3,8 or none. Repeat for more rows; default: every subset.",
+        help="A learned subset, e.g. 3,8 or none, or chain (the nested lags <= k), singles "
+        "(each lag) or complements (all but one). Repeat for more rows; default: every subset.",
     )(command)
 
 

@@ -8,6 +8,7 @@
 
 import importlib
 
+from .budget import DEFAULT_BUDGET, work_budget
 from .errors import (
     DependencyError,
     EchoTheoryError,
@@ -18,7 +19,7 @@ from .errors import (
     TrainingError,
 )
 from .exact import MarginalCell, MarginalSum, MarginalTerm, all_subsets
-from .process import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess
+from .process import EchoProcess
 from .results import SubsetEntropy, SubsetTable
 from .rules import Rule, format_lags, parse_lags, parse_rule, parse_rules
 from .settings import TrainSettings
@@ -58,8 +59,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "MAX_RULES",
-    "MAX_SYMBOLIC_RULES",
+    "DEFAULT_BUDGET",
     "CountTable",
     "DependencyError",
     "Derivation",
@@ -100,6 +100,7 @@ __all__ = [
     "simulate",
     "train",
     "train_seeds",
+    "work_budget",
     "write_sample",
     "write_series",
 ]

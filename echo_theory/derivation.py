@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar
 
+from .budget import check_cost
 from .entropy import Probability, entropy_form
-from .errors import LimitError, ProcessError
+from .errors import ProcessError
 from .exact import MarginalCell, MarginalSum
 from .literals import parse_number
 from .validity import Condition, validity_conditions
@@ -35,8 +36,9 @@ if TYPE_CHECKING:
     from .rules import Rule
 
 # A derivation writes out every configuration of every rule input for each learned subset:
-# 2^n rows and, for all subsets, 4^n terms. Six rules (4096 terms) is already a long handout.
-MAX_DERIVE_RULES = 6
+# 2^n rows per subset, each typeset in a few forms. Its cost is estimated at this many steps
+# (see ``budget``) per written term, and checked before any step is built.
+_TERM_STEPS = 60
 
 Lags = tuple[int, ...]
 
@@ -104,6 +106,18 @@ class MarginalStep(Step):
     @property
     def cells(self) -> tuple[MarginalCell, ...]:
         return tuple(s.cell for s in self.sums)
+
+
+@dataclass(frozen=True)
+class SumsStep(Step):
+    """Additive rules, many of them: P(y=1 | x_S) depends on x_S only through the sum v of the
+    learned shifts that fire, so the derivation runs over the distinct values of v (each with
+    its probability P(v) and g(v) = P(y=1 | v)) instead of 2^|S| configurations."""
+
+    kind: ClassVar[str] = "sums"
+    hidden: Lags
+    cells: tuple  # structured.SumCell: total, weight, probability, ascending in total
+    terms: tuple[ExactValue, ...]  # P(v) h(g(v)), one per cell
 
 
 @dataclass(frozen=True)
@@ -252,8 +266,13 @@ def derive(
     learned: Iterable[Iterable[int] | str] | None = None,
     units: str = "nats",
     at: Mapping[str, Fraction | int | str] | None = None,
+    by: str = "auto",
 ) -> Derivation:
     """Derive H(Y | X_S) step by step for each learned subset (every subset when None).
+
+    ``by`` is ``configurations`` (the full table, then the sum over the unlearned inputs),
+    ``sums`` (additive numeric rules: over the distinct sums of the learned shifts, the clearer
+    one for many rules) or ``auto`` (sums past 6 rules).
 
     ``learned`` is a list of subsets, as for ``subset_table``: ``[[3], [3, 8]]`` or
     ``["3", "3,8", "none"]``. ``at`` (symbolic processes) gives every symbol an exact value;
@@ -261,30 +280,48 @@ def derive(
     """
     check_units(units)
     n = len(process.lags)  # the terms are over the lags' configurations, one lag per rule or not
-    if n > MAX_DERIVE_RULES:
-        counted = str(n) if n == len(process.rules) else f"{n} rule lags"
-        raise LimitError(
-            f"a derivation writes out every input configuration for every subset (4^n terms); "
-            f"derive takes at most {MAX_DERIVE_RULES} rules, not {counted} "
-            f"(compute takes up to 12)"
-        )
+    from .structured import Structured, applies
+
+    if by not in ("auto", "configurations", "sums"):
+        raise ProcessError(f"by: {by!r} is not one of auto, configurations, sums")
+    if by == "sums" and not applies(process):
+        raise ProcessError("a derivation by sums needs additive rules with numeric shifts")
+    sums = by == "sums" or (by == "auto" and n > 6 and applies(process))
+    if learned is not None:
+        learned = list(learned)
+    # a word such as ``chain`` stands for up to n subsets
+    count = (
+        (1 << n) if learned is None else sum(n if isinstance(x, str) and x.isalpha() else 1 for x in learned)
+    )
+    if sums:  # each subset: its distinct sums, at most the span of the shifts (or 2^n)
+        engine = Structured(process)
+        terms = count * (engine.distinct_bound(range(n)) + n)
+    else:
+        terms = (count + 1) << n  # the table, then every configuration inside each subset's sums
+    check_cost(
+        terms * _TERM_STEPS,
+        f"a derivation of {count} subset{'s' * (count != 1)} of "
+        f"{n} {'rules' if n == len(process.rules) else 'rule lags'} ({terms} terms)",
+    )
     if learned is None:
         subsets = process.subsets()
     else:
         learned = list(learned)
         if any(isinstance(subset, int) for subset in learned):
             raise ProcessError("learned: give a list of subsets, such as [[3], [3, 8]] or ['3', '3,8']")
-        subsets = list(dict.fromkeys(process.learned_lags(subset) for subset in learned))
+        subsets = process.learned_subsets(learned)
     values = _values(process, at) if at is not None else None
     table = process.subset_table(subsets, units)
 
-    steps: list[Step] = [
-        ProcessStep("The process", None, process, units),
-        _table_step(process),
-    ]
+    steps: list[Step] = [ProcessStep("The process", None, process, units)]
+    if not sums:
+        steps.append(_table_step(process))
     nothing = table.row(()).cross_entropy if () in subsets else process.cross_entropy((), units)
     for subset in subsets:
-        steps += _subset_steps(process, subset, units, table, nothing)
+        if sums:
+            steps += _sums_steps(process, engine, subset, units, table, nothing)
+        else:
+            steps += _subset_steps(process, subset, units, table, nothing)
     steps.append(SummaryStep("Summary", None, table))
     if process.is_symbolic:
         names = tuple(sorted(symbol.name for symbol in process.symbols))
@@ -336,6 +373,19 @@ def _subset_steps(
     return [
         MarginalStep("Sum out the unlearned inputs", subset, hidden, process.p_x, sums, complements),
         EntropyStep("Weigh the binary entropies", subset, units, terms),
+        ResultStep("The exact result", subset, row.cross_entropy, row.information, nothing),
+    ]
+
+
+def _sums_steps(
+    process, engine, subset: Lags, units: str, table: SubsetTable, nothing: ExactValue
+) -> list[Step]:
+    cells = engine.sum_cells(subset)
+    hidden = tuple(lag for lag in process.lags if lag not in subset)
+    terms = tuple(ExactValue(entropy_form([(c.weight, c.probability)]), units) for c in cells)
+    row = table.row(subset)
+    return [
+        SumsStep("Sum the learned shifts", subset, hidden, cells, terms),
         ResultStep("The exact result", subset, row.cross_entropy, row.information, nothing),
     ]
 

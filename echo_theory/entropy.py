@@ -17,7 +17,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Union
 
-from .logform import LogForm
+from .logform import LogForm, factorize
 
 if TYPE_CHECKING:
     import sympy
@@ -54,6 +54,39 @@ def entropy_form(terms: Iterable[Term]) -> LogForm | SymbolicForm:
     if all(isinstance(p, Fraction) for _, p in terms):
         return LogForm.combine((w, binary_entropy(p)) for w, p in terms)
     return SymbolicForm(terms)
+
+
+def counted_form(cells: Iterable[tuple[int, int]], total: int, weight_denominator: int) -> LogForm:
+    """``counted_integers`` as a LogForm."""
+    return LogForm.from_integers(*counted_integers(cells, total, weight_denominator))
+
+
+def counted_integers(
+    cells: Iterable[tuple[int, int]], total: int, weight_denominator: int
+) -> tuple[dict[int, int], int]:
+    """sum of (W / D) h(n / M) over integer cells (W, n), with M = ``total`` and D =
+    ``weight_denominator``, in canonical form without a single Fraction per cell:
+    h(n/M) = log M - (n log n + (M-n) log(M-n)) / M, so with sum W = D the whole sum is
+    log M - sum_n c_n log n / (M D), with integer c_n; only the distinct n are factored.
+    Returns ({prime: integer coefficient}, common denominator).
+    """
+    counts: dict[int, int] = {}  # n -> sum of W * n over the cells whose n log n it carries
+    for w, n in cells:
+        if w:
+            # the 0 log 0 rule: a side of the coin with probability 0 contributes nothing
+            if n:
+                counts[n] = counts.get(n, 0) + w * n
+            m = total - n
+            if m:
+                counts[m] = counts.get(m, 0) + w * m
+    scale = total * weight_denominator
+    primes: dict[int, int] = {}
+    for prime, power in factorize(total):  # + log M, with the same scale
+        primes[prime] = primes.get(prime, 0) + power * scale
+    for n, c in counts.items():
+        for prime, power in factorize(n):
+            primes[prime] = primes.get(prime, 0) - power * c
+    return primes, scale
 
 
 @dataclass(frozen=True)

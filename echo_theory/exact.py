@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Union
 
-from .entropy import Probability, Term, entropy_form
+from .budget import check_cost
+from .entropy import Probability, Term, counted_integers, entropy_form
 from .errors import ProcessError, SettingError
-from .logform import LogForm, factorize
+from .logform import LogForm
 from .value import ExactValue, check_units
 
 if TYPE_CHECKING:
@@ -83,6 +84,31 @@ def all_subsets(lags: Sequence[int]) -> list[tuple[int, ...]]:
     lags = tuple(sorted(lags))
     subsets = [tuple(lag for i, lag in enumerate(lags) if mask >> i & 1) for mask in range(1 << len(lags))]
     return sorted(subsets, key=lambda s: (len(s), s))
+
+
+SELECTORS = ("chain", "singles", "complements")
+
+
+def named_subsets(lags: Sequence[int], name: str) -> list[tuple[int, ...]] | None:
+    """The subsets a ``--learned`` word stands for, or None when ``name`` is not one:
+    ``chain``, the nested prefixes (), (L1,), (L1, L2), ..., all (the lags <= k, for each k);
+    ``singles``, each lag alone; ``complements``, every lag but one. Wide tables want these
+    n + 1 rows rather than all 2^n.
+
+    >>> named_subsets((3, 8, 10), "chain")
+    [(), (3,), (3, 8), (3, 8, 10)]
+    >>> named_subsets((3, 8, 10), "complements")
+    [(8, 10), (3, 10), (3, 8)]
+    """
+    lags = tuple(sorted(lags))
+    word = name.strip().lower() if isinstance(name, str) else None
+    if word == "chain":
+        return [lags[:k] for k in range(len(lags) + 1)]
+    if word == "singles":
+        return [(lag,) for lag in lags]
+    if word == "complements":
+        return [tuple(other for other in lags if other != lag) for lag in lags]
+    return None
 
 
 def _integer(value: Numerator) -> Numerator:
@@ -154,36 +180,170 @@ def _form(table: _Table, p_x: Fraction):
     """H(Y | X_S) of a table, as a ``LogForm`` (numbers) or a ``SymbolicForm`` (symbols)."""
     if not all(isinstance(n, int) for n in table.numerators.values()):
         return entropy_form(_terms(table, p_x))
+    return LogForm.from_integers(*_integers(table, p_x))
+
+
+def _integers(table: _Table, p_x: Fraction) -> tuple[dict[int, int], int]:
+    """A numeric table's H(Y | X_S) as integer coefficients over one denominator."""
     weights = _weights(table.size, p_x)
-    total = table.denominator
-    counts: dict[int, int] = {}  # n -> sum of W * n over the cells whose n log n it carries
-    for mask, n in table.numerators.items():
-        w = weights[mask.bit_count()]
-        if w:
-            # the 0 log 0 rule: a side of the coin with probability 0 contributes nothing
-            for side in (n, total - n):
-                if side:
-                    counts[side] = counts.get(side, 0) + w * side
-    scale = total * p_x.denominator**table.size  # M v^|S|
-    primes: dict[int, int] = {}
-    for prime, power in factorize(total):  # + log M, with the same scale
-        primes[prime] = primes.get(prime, 0) + power * scale
-    for n, c in counts.items():
-        for prime, power in factorize(n):
-            primes[prime] = primes.get(prime, 0) - power * c
-    return LogForm.from_dict({prime: Fraction(c, scale) for prime, c in primes.items()})
+    cells = ((weights[mask.bit_count()], n) for mask, n in table.numerators.items())
+    return counted_integers(cells, table.denominator, p_x.denominator**table.size)
+
+
+class _Engine:
+    """H(Y | X_S) for the subsets of one process, each by the cheaper path, estimated first.
+
+    The walk sums lags out of the full 2^n table; the structured path (``structured``) needs
+    only the distinct sums of the learned and of the unlearned shifts, and applies when every
+    rule adds its shift and the shifts are numbers. Both give the same canonical form.
+    """
+
+    def __init__(self, process: EchoProcess) -> None:
+        from .structured import Structured, applies
+
+        self.process = process
+        self.n = len(process.lags)
+        self.structured = Structured(process) if applies(process) else None
+        self._forms: dict[tuple[int, ...], object] = {}
+        self._tables: dict[tuple[int, ...], _Table] = {}
+        self._integers: dict[tuple[int, ...], tuple[dict[int, int], int]] = {}
+        self._gains: dict[tuple[int, ...], LogForm] = {}
+        self.keep_integers = True  # every subset at once drops them (memory), keeping the gains
+
+    # --- estimates, in steps of about a microsecond (see ``budget``) ----------------------
+
+    @property
+    def _cell_steps(self) -> int:
+        """Steps per cell of the walk: a dict update, and two integers to factor, whose cost
+        grows with their size (Pollard-Brent's ~n^(1/4), capped by the factoring budget)."""
+        if self.process.is_symbolic:
+            return 3000  # SymPy expands each cell's expression
+        p = self.process
+        values = [p.base, *(rule.shift for rule in p.rules)]
+        denominator = math.lcm(*(Fraction(value).denominator for value in values))
+        bits = (denominator * p.p_x.denominator**self.n).bit_length()
+        return 3 if bits <= 40 else int(min(3 * 2 ** ((bits - 40) / 5), 200_000))
+
+    def walk_cost(self, subset: Sequence[int]) -> int:
+        """The full table and its halvings (2^(n+1)), then a cell per configuration of S."""
+        return (2 << self.n) + (1 << len(subset)) * self._cell_steps
+
+    def structured_cost(self, subset: Sequence[int]) -> int | None:
+        if self.structured is None:
+            return None
+        return self.structured.subset_cost(subset, self._cell_steps)
+
+    def uses_structured(self, subset: Sequence[int]) -> bool:
+        structured = self.structured_cost(subset)
+        return structured is not None and structured < self.walk_cost(subset)
+
+    def cost(self, subset: Sequence[int]) -> int:
+        structured = self.structured_cost(subset)
+        walk = self.walk_cost(subset)
+        return walk if structured is None else min(walk, structured)
+
+    def check(self, subsets: Sequence[Sequence[int]], what: str) -> None:
+        check_cost(sum(self.cost(subset) for subset in dict.fromkeys(map(tuple, subsets))), what)
+
+    # --- values -----------------------------------------------------------------------------
+
+    def table(self, subset: tuple[int, ...]) -> _Table:
+        if subset not in self._tables:
+            self._tables[subset] = _marginal_table(self.process, subset)
+        return self._tables[subset]
+
+    def form(self, subset: Sequence[int]):
+        subset = tuple(subset)
+        if subset not in self._forms:
+            if self.process.is_symbolic:
+                self._forms[subset] = _form(self.table(subset), self.process.p_x)
+            else:
+                self.store(subset, self.integers(subset))
+        return self._forms[subset]
+
+    def integers(self, subset: tuple[int, ...]) -> tuple[dict[int, int], int]:
+        if self.uses_structured(subset):
+            return self.structured.integers(subset)
+        return _integers(self.table(subset), self.process.p_x)
+
+    def store(self, subset: tuple[int, ...], integers: tuple[dict[int, int], int]) -> None:
+        """Keep a numeric subset's form, and its gain once H(Y)'s integers are known (its own
+        integers are then dropped: every subset at once would otherwise hold them all)."""
+        self._forms[subset] = LogForm.from_integers(*integers)
+        self._integers[subset] = integers
+        if () in self._integers and subset != () and not self.keep_integers:
+            self._gains[subset] = self._integer_gain(subset)
+            del self._integers[subset]
+
+    def _integer_gain(self, subset: tuple[int, ...]) -> LogForm:
+        (a, scale_a), (b, scale_b) = self._integers[()], self._integers[subset]
+        scale = math.lcm(scale_a, scale_b)
+        fa, fb = scale // scale_a, scale // scale_b
+        total = {prime: c * fa for prime, c in a.items()}
+        for prime, c in b.items():
+            total[prime] = total.get(prime, 0) - c * fb
+        return LogForm.from_integers(total, scale)
+
+    def terms(self, subset: Sequence[int]) -> list[Term]:
+        """The entropy sum of a subset, term by term (for symbolic results)."""
+        return _terms(self.table(tuple(subset)), self.process.p_x)
+
+    def gain(self, subset: Sequence[int]):
+        """I(Y; X_S) = H(Y) - H(Y | X_S)."""
+        subset = tuple(subset)
+        if subset in self._gains:
+            return self._gains[subset]
+        h_nothing, h = self.form(()), self.form(subset)
+        if subset in self._gains:  # computed as the form was stored
+            return self._gains[subset]
+        if () in self._integers and subset in self._integers:
+            return self._integer_gain(subset)
+        if isinstance(h_nothing, LogForm) and isinstance(h, LogForm):
+            return h_nothing - h
+        return entropy_form(self.terms(()) + [(-w, p) for w, p in self.terms(subset)])
+
+    def mean(self, parts: Sequence[tuple[Fraction, tuple[int, ...]]]):
+        """sum of weight * H(Y | X_part): a LogForm when all are numbers, else the joined sums."""
+        forms = [self.form(part) for _, part in parts]
+        if all(part in self._integers for _, part in parts):  # one common denominator
+            scale = math.lcm(*(self._integers[part][1] for _, part in parts))
+            weights = [Fraction(weight) for weight, _ in parts]
+            common = math.lcm(*(w.denominator for w in weights))
+            total: dict[int, int] = {}
+            for w, (_, part) in zip(weights, parts, strict=True):
+                coefficients, own = self._integers[part]
+                factor = w.numerator * (common // w.denominator) * (scale // own)
+                for prime, c in coefficients.items():
+                    total[prime] = total.get(prime, 0) + c * factor
+            return LogForm.from_integers(total, scale * common)
+        if all(isinstance(form, LogForm) for form in forms):
+            return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
+        return entropy_form([(weight * w, p) for weight, part in parts for w, p in self.terms(part)])
 
 
 def marginal(process: EchoProcess, learned: Sequence[int]) -> tuple[MarginalCell, ...]:
     """P(y=1 | x_S) and P(x_S) for every configuration of the learned lags, in mask order."""
     learned = tuple(sorted(learned))
-    table = _marginal_table(process, learned)
-    terms = dict(zip(table.numerators, _terms(table, process.p_x), strict=True))
+    engine = _Engine(process)
+    size = len(learned)
+    check_cost(engine.cost(learned) + (2 << size), f"P(y=1 | x_S) for the {1 << size} configurations of S")
+    scale = process.p_x.denominator**size
+    weights = [Fraction(w, scale) for w in _weights(size, process.p_x)]
+    if engine.uses_structured(learned):
+        probabilities = engine.structured.probabilities(learned)
+    else:
+        table = engine.table(learned)
+        index = [process.lags.index(lag) for lag in learned]
+
+        def compact(mask: int) -> int:
+            return sum((mask >> i & 1) << j for j, i in enumerate(index))
+
+        found = {compact(m): _probability(n, table.denominator) for m, n in table.numerators.items()}
+        probabilities = iter(sorted(found.items()))
     cells = []
-    for mask in sorted(table.numerators):
-        bits = tuple(mask >> process.lags.index(lag) & 1 for lag in learned)
-        weight, probability = terms[mask]
-        cells.append(MarginalCell(learned, bits, weight, probability))
+    for mask, probability in probabilities:
+        bits = tuple(mask >> j & 1 for j in range(len(learned)))
+        cells.append(MarginalCell(learned, bits, weights[sum(bits)], probability))
     return tuple(cells)
 
 
@@ -197,6 +357,7 @@ def marginal_sums(process: EchoProcess, learned: Sequence[int]) -> tuple[Margina
     learned = tuple(sorted(learned))
     hidden = tuple(lag for lag in process.lags if lag not in learned)
     index = {lag: i for i, lag in enumerate(process.lags)}
+    check_cost(4 << len(process.lags), f"the {1 << len(process.lags)} terms of the marginal sums")
     sums = []
     for cell in marginal(process, learned):
         base = sum(bit << index[lag] for lag, bit in zip(learned, cell.bits, strict=True))
@@ -212,18 +373,27 @@ def marginal_sums(process: EchoProcess, learned: Sequence[int]) -> tuple[Margina
     return tuple(sums)
 
 
+def _what(process: EchoProcess, subsets: int) -> str:
+    rules, lags = len(process.rules), len(process.lags)
+    plural = "s" if subsets != 1 else ""
+    what = f"{rules} rule{'s' if rules != 1 else ''}" if rules == lags else f"{lags} rule lags"
+    return f"H(Y | X_S) for {subsets} subset{plural} of {what}"
+
+
 def cross_entropy(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:
     """H(Y | X_S), exactly."""
     check_units(units)
-    return ExactValue(_form(_marginal_table(process, learned), process.p_x), units)
+    engine = _Engine(process)
+    engine.check([learned], _what(process, 1))
+    return ExactValue(engine.form(learned), units)
 
 
 def information(process: EchoProcess, learned: Sequence[int], units: str = "nats") -> ExactValue:
     """I(Y; X_S) = H(Y) - H(Y | X_S), exactly."""
     check_units(units)
-    return ExactValue(
-        _gain(_marginal_table(process, ()), _marginal_table(process, learned), process.p_x), units
-    )
+    engine = _Engine(process)
+    engine.check([(), learned], _what(process, 2))
+    return ExactValue(engine.gain(learned), units)
 
 
 def check_window(window: int) -> int:
@@ -255,33 +425,31 @@ def window_parts(learned: Sequence[int], window: int) -> list[tuple[tuple[int, .
     return parts
 
 
-def _mean_form(parts: Sequence[tuple[Fraction, _Table]], forms: Sequence, p_x: Fraction):
-    """sum of weight * H over tables: a LogForm when all are numbers, else the joined entropy sums."""
-    if all(isinstance(form, LogForm) for form in forms):
-        return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
-    return entropy_form([(weight * w, p) for weight, table in parts for w, p in _terms(table, p_x)])
-
-
 def window_cross_entropy(
     process: EchoProcess, learned: Sequence[int], window: int, units: str = "nats"
 ) -> ExactValue:
     """(1/T) sum_{k=0}^{T-1} H(Y | X_{S, lags <= k}): the best mean loss over a window of T
     steps from a reset state, for a model that has learned the lags in S."""
     check_units(units)
-    parts = window_parts(learned, window)
-    tables = [(Fraction(count, window), _marginal_table(process, subset)) for subset, count in parts]
-    forms = [_form(table, process.p_x) for _, table in tables]
-    return ExactValue(_mean_form(tables, forms, process.p_x), units)
+    parts = [(Fraction(count, window), subset) for subset, count in window_parts(learned, window)]
+    engine = _Engine(process)
+    engine.check([part for _, part in parts], _what(process, len(parts)))
+    return ExactValue(engine.mean(parts), units)
 
 
 def lag_effect(process: EchoProcess, lag: int) -> Probability:
     """E over the other inputs of P(y=1 | x_L=1, rest) - P(y=1 | x_L=0, rest), on the clipped table.
 
     The inputs are independent, so the average over the rest is the marginal P(y=1 | x_L):
-    the effect is P(y=1 | x_L=1) - P(y=1 | x_L=0). Without clipping it is the rule's shift.
+    the effect is P(y=1 | x_L=1) - P(y=1 | x_L=0). Without clipping it is the rule's shift;
+    with clipping on additive rules it is g(s_L) - g(0) over the distinct sums of the others.
     """
+    engine = _Engine(process)
+    engine.check([(lag,)], f"the effect of lag {lag} among {len(process.lags)} rule lags")
+    if engine.uses_structured((lag,)):
+        return engine.structured.lag_effect(lag)
     bit = 1 << process.lags.index(lag)
-    table = _marginal_table(process, (lag,))
+    table = engine.table((lag,))
     difference = table.numerators[bit] - table.numerators[0]
     return _probability(_integer(difference), table.denominator)
 
@@ -314,13 +482,6 @@ def rule_effect(process: EchoProcess, rule: Rule) -> Probability:
     return _probability(difference, table.denominator * w_on * w_off)
 
 
-def _gain(nothing: _Table, learned: _Table, p_x: Fraction):
-    h_nothing, h_learned = _form(nothing, p_x), _form(learned, p_x)
-    if isinstance(h_nothing, LogForm) and isinstance(h_learned, LogForm):
-        return h_nothing - h_learned
-    return entropy_form(_terms(nothing, p_x) + [(-w, p) for w, p in _terms(learned, p_x)])
-
-
 def _walk(table: _Table, mask: int, start: int, n: int, p_x: Fraction) -> Iterator[tuple[int, _Table]]:
     """Yield (subset mask, table) for every subset of ``mask``, each exactly once:
     lags are dropped in increasing index order."""
@@ -341,33 +502,45 @@ def subset_table(
     if window is not None:
         check_window(window)
     lags, p_x = process.lags, process.p_x
+    engine = _Engine(process)
+    n = len(lags)
     if chosen is None:
+        walk = 3**n * (1 + engine._cell_steps)
+        structured = engine.structured.all_cost(engine._cell_steps) if engine.structured is not None else None
+        output = 20 << n  # each row's forms and its gain
+        what = f"every subset of {n} rules ({1 << n} subsets)"
+        check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
-        full = (1 << len(lags)) - 1
-        tables = {
-            tuple(lag for i, lag in enumerate(lags) if mask >> i & 1): table
-            for mask, table in _walk(_full_table(process), full, 0, len(lags), p_x)
-        }
+        engine.keep_integers = window is not None  # the window means need them
+        if not process.is_symbolic:
+            engine.form(())  # H(Y) first, so each subset's gain is taken as its form arrives
+        if structured is not None and structured < walk:
+            for mask, integers in engine.structured.all_integers():
+                subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
+                if subset not in engine._forms:
+                    engine.store(subset, integers)
+        else:
+            full = (1 << n) - 1
+            for mask, table in _walk(_full_table(process), full, 0, n, p_x):
+                subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
+                if process.is_symbolic:  # symbolic gains and window means need the terms
+                    engine._forms[subset] = _form(table, p_x)
+                    engine._tables[subset] = table
+                elif subset not in engine._forms:
+                    engine.store(subset, _integers(table, p_x))
+        needed = list(subsets)
     else:
         subsets = list(chosen)
-        needed = {*subsets, ()}
+        needed = [*subsets, ()]
         if window is not None:  # the prefixes a window position sees, for the window optima
-            needed |= {part for s in subsets for part, _ in window_parts(s, window)}
-        tables = {s: _marginal_table(process, s) for s in needed}
-    forms = {s: _form(table, p_x) for s, table in tables.items()}
+            needed += [part for s in subsets for part, _ in window_parts(s, window)]
+        engine.check(needed, _what(process, len(set(needed))))
     rows = []
     for subset in subsets:
-        h, h_nothing = forms[subset], forms[()]
-        if isinstance(h, LogForm) and isinstance(h_nothing, LogForm):
-            gain = h_nothing - h
-        else:
-            gain = _gain(tables[()], tables[subset], p_x)
         windowed = None
         if window is not None:
             parts = [(Fraction(count, window), part) for part, count in window_parts(subset, window)]
-            form = _mean_form(
-                [(weight, tables[part]) for weight, part in parts], [forms[part] for _, part in parts], p_x
-            )
-            windowed = ExactValue(form, units)
-        rows.append(SubsetEntropy(subset, ExactValue(h, units), ExactValue(gain, units), windowed))
+            windowed = ExactValue(engine.mean(parts), units)
+        h = ExactValue(engine.form(subset), units)
+        rows.append(SubsetEntropy(subset, h, ExactValue(engine.gain(subset), units), windowed))
     return SubsetTable(process, units, tuple(rows), window)

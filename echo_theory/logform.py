@@ -4,6 +4,12 @@ Every entropy of a process with rational probabilities is sum_i w_i * log(q_i) w
 w_i, q_i. Factoring each q_i into primes gives one form per number, because the logs of
 distinct primes are linearly independent over the rationals: two forms are equal exactly
 when their coefficients are. Floats come last, from this form, at whatever precision it takes.
+
+Factoring has a budget: an integer whose factor Pollard-Brent has not found within
+``RHO_BUDGET`` iterations stays whole, as log of that integer. The form is still exact and its
+float still correctly rounded (the evaluation first splits such integers against the form's
+other bases by gcds, so its bases are pairwise coprime and their logs independent); it is only
+not split into primes, which ``LogForm.fully_factored`` says.
 """
 
 from __future__ import annotations
@@ -28,6 +34,22 @@ _WITNESS_BOUNDS = (
     (3_317_044_064_679_887_385_961_981, 13),
 )
 _EXACT_MILLER_RABIN_LIMIT = _WITNESS_BOUNDS[-1][0]
+# Pollard-Brent iterations spent on one composite before it is kept whole (about 0.1 s here):
+# enough for almost every factor below about 10^10 (rho needs about sqrt(p) iterations).
+RHO_BUDGET = 1 << 17
+# The composites kept whole so far. ``factorize`` is deterministic, so an integer is either
+# always split or always kept, and membership is a property of the integer.
+_UNFACTORED: set[int] = set()
+
+
+def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator) for coprime integers, denominator > 0, without the
+    gcd and the checks of ``Fraction.__new__`` (what 3.12's ``_from_coprime_ints`` does): the
+    engine builds hundreds of thousands of coefficients whose gcd it has already divided out."""
+    fraction = object.__new__(Fraction)
+    fraction._numerator = numerator
+    fraction._denominator = denominator
+    return fraction
 
 
 @cache
@@ -53,35 +75,62 @@ def factorize(n: int) -> tuple[tuple[int, int], ...]:
     factors: dict[int, int] = {}
     # One gcd with the product of the small primes finds which of them divide n, so that
     # numbers with no small factor (the slow ones) skip trial division entirely.
-    small = math.gcd(n, _small_primorial())
-    for prime in _small_primes():
-        if small == 1:
-            break
-        if small % prime == 0:
-            small //= prime
-            power = 0
-            while n % prime == 0:
-                n //= prime
-                power += 1
-            factors[prime] = power
+    for prime in _small_divisors(math.gcd(n, _small_primorial())):
+        power = 0
+        while n % prime == 0:
+            n //= prime
+            power += 1
+        factors[prime] = power
     if n > 1:
         _factor_large(n, factors)
     return tuple(sorted(factors.items()))
 
 
-def _factor_large(n: int, factors: dict[int, int]) -> None:
-    """Add the factors of n > 1, which has no prime factor below ``_TRIAL_LIMIT``."""
-    if n < _TRIAL_LIMIT**2 or (n < _EXACT_MILLER_RABIN_LIMIT and _is_prime(n)):
-        factors[n] = factors.get(n, 0) + 1
-    elif n >= _EXACT_MILLER_RABIN_LIMIT:  # beyond exact Miller-Rabin: SymPy's factorint
-        from sympy import factorint
+@lru_cache(maxsize=1 << 14)
+def _small_divisors(small: int) -> tuple[int, ...]:
+    """The small primes dividing a squarefree product of small primes (many n share one)."""
+    found = []
+    for prime in _small_primes():
+        if small == 1:
+            break
+        if small % prime == 0:
+            small //= prime
+            found.append(prime)
+    return tuple(found)
 
-        for prime, power in factorint(n).items():
-            factors[prime] = factors.get(prime, 0) + power
-    else:
-        divisor = _pollard_brent(n)
-        _factor_large(divisor, factors)
-        _factor_large(n // divisor, factors)
+
+def _factor_large(n: int, factors: dict[int, int]) -> None:
+    """Add the factors of n > 1, which has no prime factor below ``_TRIAL_LIMIT``; a composite
+    whose factor is not found within the budget is added whole (and remembered)."""
+    if n < _TRIAL_LIMIT**2 or _is_probable_prime(n):
+        factors[n] = factors.get(n, 0) + 1
+        return
+    root = math.isqrt(n)
+    if root * root == n:
+        _factor_large(root, factors)
+        _factor_large(root, factors)
+        return
+    divisor = _pollard_brent(n, RHO_BUDGET)
+    if divisor is None:
+        _UNFACTORED.add(n)
+        factors[n] = factors.get(n, 0) + 1
+        return
+    _factor_large(divisor, factors)
+    _factor_large(n // divisor, factors)
+
+
+def _is_probable_prime(n: int) -> bool:
+    """Exact Miller-Rabin below 3.3e24; SymPy's BPSW test (no known counterexample) above."""
+    if n < _EXACT_MILLER_RABIN_LIMIT:
+        return _is_prime(n)
+    from sympy import isprime
+
+    return bool(isprime(n))
+
+
+def is_unfactored(n: int) -> bool:
+    """Whether ``factorize`` kept the composite n whole because its budget ran out."""
+    return n in _UNFACTORED
 
 
 def _is_prime(n: int) -> bool:
@@ -104,12 +153,16 @@ def _is_prime(n: int) -> bool:
     return True
 
 
-def _pollard_brent(n: int) -> int:
-    """A nontrivial divisor of a composite n (Brent's cycle finding, batched gcds)."""
+def _pollard_brent(n: int, budget: int) -> int | None:
+    """A nontrivial divisor of a composite n (Brent's cycle finding, batched gcds), or None
+    when ``budget`` iterations of the map (over every constant tried) have not found one."""
+    spent = 0
     for c in range(1, n):
         y, m, g, r, q = 2, 128, 1, 1, 1
         x = ys = y
         while g == 1:
+            if spent > budget:
+                return None
             x = y
             for _ in range(r):
                 y = (y * y + c) % n
@@ -121,6 +174,7 @@ def _pollard_brent(n: int) -> int:
                     q = q * abs(x - y) % n
                 g = math.gcd(q, n)
                 k += m
+            spent += 2 * r
             r *= 2
         if g == n:  # the batch overshot: step back one at a time
             g = 1
@@ -129,7 +183,7 @@ def _pollard_brent(n: int) -> int:
                 g = math.gcd(abs(x - ys), n)
         if g != n:
             return g
-    raise ArithmeticError(f"no divisor found for {n}")  # unreachable for composite n
+    return None
 
 
 @dataclass(frozen=True)
@@ -141,6 +195,18 @@ class LogForm:
     @classmethod
     def from_dict(cls, coefficients: Mapping[int, Fraction]) -> LogForm:
         return cls(tuple(sorted((p, c) for p, c in coefficients.items() if c != 0)))
+
+    @classmethod
+    def from_integers(cls, coefficients: Mapping[int, int], denominator: int) -> LogForm:
+        """sum of (c / denominator) log(p): the engine's integer sums, one gcd per prime."""
+        terms = []
+        for prime, c in coefficients.items():
+            if c:
+                g = math.gcd(c, denominator)
+                d = denominator // g
+                terms.append((prime, _coprime_fraction(c // g, d) if d > 0 else Fraction(c, denominator)))
+        terms.sort()
+        return cls(tuple(terms))
 
     @classmethod
     def log(cls, q: Fraction) -> LogForm:
@@ -168,6 +234,12 @@ class LogForm:
     @property
     def is_zero(self) -> bool:
         return not self.coefficients
+
+    @property
+    def fully_factored(self) -> bool:
+        """False when some log is of a composite that factoring's budget left whole: the form is
+        exact, only not split into primes (two such forms may be equal with other coefficients)."""
+        return not any(p in _UNFACTORED for p, _ in self.coefficients)
 
     def __add__(self, other: LogForm) -> LogForm:
         total = dict(self.coefficients)
@@ -247,8 +319,35 @@ def _ln(prime: int, digits: int) -> Decimal:
         return Decimal(prime).ln()
 
 
+def _coprime_basis(coefficients: tuple[tuple[int, Fraction], ...]) -> tuple[tuple[int, Fraction], ...]:
+    """The same sum on pairwise coprime bases: an unfactored composite c and a base d with
+    g = gcd(c, d) > 1 become c/g, g and d/g, until no two bases share a factor. Logs of
+    pairwise coprime integers > 1 are linearly independent, so the evaluation can end."""
+    bases = dict(coefficients)
+    changed = True
+    while changed:
+        changed = False
+        for c in [b for b in bases if b in _UNFACTORED or b not in bases]:
+            if c not in bases:
+                continue
+            for d in list(bases):
+                g = math.gcd(c, d) if d != c else 1
+                if g > 1:
+                    x, y = bases.pop(c), bases.pop(d)
+                    for base, w in ((c // g, x), (g, x + y), (d // g, y)):
+                        if base > 1:
+                            bases[base] = bases.get(base, 0) + w
+                    changed = True
+                    break
+            if changed:
+                break
+    return tuple(sorted((b, w) for b, w in bases.items() if w))
+
+
 @lru_cache(maxsize=65536)
 def _evaluate(coefficients: tuple[tuple[int, Fraction], ...], bits: bool) -> float:
+    if any(p in _UNFACTORED for p, _ in coefficients):
+        coefficients = _coprime_basis(coefficients)
     if not coefficients:
         return 0.0
     digits = 40

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Union
 
-from .errors import LimitError, ProcessError
+from .errors import ProcessError
 from .literals import check_probability, format_fraction, parse_number, parse_probability
 from .rules import Rule, parse_lags, parse_rule
 
@@ -31,13 +31,10 @@ if TYPE_CHECKING:
 
 Probability = Union[Fraction, "sympy.Expr"]
 
-# The engine visits every subset S of the n rule lags and every configuration of S:
-# sum over S of 2^|S| = 3^n steps, plus factoring. 12 rules take a second to a minute
-# (benchmarks/bench_compute.py); each further rule triples that.
-MAX_RULES = 12
-# With symbols, each subset's closed form holds up to 2^n SymPy terms: 7 symbolic rules
-# take about 7 s to print every subset.
-MAX_SYMBOLIC_RULES = 7
+# No fixed count of rules: the table of 2^n configurations is built only when something
+# reads it, and every large piece of work is estimated against the budget first (``budget``).
+# A SymPy cell costs about this many steps to build and check (expand, then prove a range).
+_SYMBOLIC_CELL_STEPS = 100
 
 
 def lag_name(lag: int) -> str:
@@ -68,7 +65,6 @@ class EchoProcess:
     base: Fraction = Fraction(1, 2)
     p_x: Fraction = Fraction(1, 2)
     clip: bool = False
-    _tables: tuple = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -91,28 +87,18 @@ class EchoProcess:
                     f"give each condition once"
                 )
             seen[condition] = rule
-        # The cost is in the lags (the table and the walk are over their configurations); with
-        # single-lag rules only, that is one lag per rule.
-        n = len({lag for rule in parsed for lag in rule.lags})
-        counted = f"{n} rules" if n == len(parsed) else f"{n} rule lags"
-        if n > MAX_RULES:
-            raise LimitError(
-                f"{counted} is more than the engine's limit of {MAX_RULES}: it visits "
-                f"every subset of lags and every input configuration, 3^n steps ({MAX_RULES} rules "
-                f"take up to a minute, each rule more triples it)"
-            )
-        if n > MAX_SYMBOLIC_RULES and any(rule.is_symbolic for rule in parsed):
-            raise LimitError(
-                f"{counted} with symbols is more than the limit of {MAX_SYMBOLIC_RULES}: "
-                f"each subset's closed form holds up to 2^n SymPy terms; give numbers for some shifts"
-            )
         # single-lag rules first, by lag, then the interaction rules by size, lags and kind
         order = sorted(parsed, key=lambda rule: (len(rule.lags), rule.lags, rule.kind))
         object.__setattr__(self, "rules", tuple(order))
         object.__setattr__(self, "base", _exact_number(base, "base"))
         object.__setattr__(self, "p_x", _exact_number(p_x, "p_x"))
         object.__setattr__(self, "clip", bool(clip))
-        object.__setattr__(self, "_tables", self._build_tables())
+        if self.clip:
+            return
+        if self.is_additive and not self.is_symbolic:
+            self._check_extremes()
+        else:  # the range check needs every entry: build (and check) the table now
+            self._tables  # noqa: B018
 
     @classmethod
     def parse(cls, *rules: str, base: str = "1/2", p_x: str = "1/2", clip: bool = False) -> EchoProcess:
@@ -228,6 +214,17 @@ class EchoProcess:
                 raise ProcessError(f"learned lag {lag} has no rule (rule lags: {known})")
         return lags
 
+    def learned_subsets(self, learned: Iterable[Iterable[int] | str]) -> list[tuple[int, ...]]:
+        """Check a list of learned sets, expanding the words ``chain`` (the nested prefixes of
+        the lags), ``singles`` (each lag alone) and ``complements`` (all lags but one)."""
+        from .exact import named_subsets
+
+        chosen: list[tuple[int, ...]] = []
+        for subset in learned:
+            named = named_subsets(self.lags, subset) if isinstance(subset, str) else None
+            chosen += named if named is not None else [self.learned_lags(subset)]
+        return list(dict.fromkeys(chosen))
+
     def marginal(self, learned: Iterable[int] | str = ()):
         """P(y=1 | x_S) for each configuration of the learned lags S, with its weight."""
         from .exact import marginal
@@ -317,9 +314,7 @@ class EchoProcess:
         each row also holds the subset's best mean loss over a window of that many steps."""
         from .exact import subset_table
 
-        chosen = None
-        if learned is not None:
-            chosen = list(dict.fromkeys(self.learned_lags(subset) for subset in learned))
+        chosen = None if learned is None else self.learned_subsets(learned)
         return subset_table(self, chosen, units, window)
 
     def derive(
@@ -327,13 +322,41 @@ class EchoProcess:
         learned: Iterable[Iterable[int] | str] | None = None,
         units: str = "nats",
         at: Mapping[str, Fraction | int | str] | None = None,
+        by: str = "auto",
     ) -> Derivation:
-        """A step-by-step derivation of H(Y | X_S) for each learned subset (see ``derivation``)."""
+        """A step-by-step derivation of H(Y | X_S) for each learned subset (see ``derivation``);
+        ``by="sums"`` runs over the distinct sums of the learned shifts (additive rules)."""
         from .derivation import derive
 
-        return derive(self, learned, units, at)
+        return derive(self, learned, units, at, by)
 
     # --- construction -----------------------------------------------------------------------
+
+    @cached_property
+    def _tables(self) -> tuple[tuple[Probability, ...], tuple[Probability, ...]]:
+        """Both tables, built on first use: 2^n entries, estimated against the budget first."""
+        from .budget import check_cost
+
+        n = len(self.lags)
+        steps = (2 << n) * (_SYMBOLIC_CELL_STEPS if self.is_symbolic else 1)
+        counted = f"{n} rules" if n == len(self.rules) else f"{n} rule lags"
+        check_cost(steps, f"the table of P(y=1 | x) over the 2^{n} configurations of {counted}")
+        return self._build_tables()
+
+    def _check_extremes(self) -> None:
+        """Without --clip every entry must lie in [0, 1]. Additive numeric rules reach their
+        extremes at base + the negative shifts and base + the positive shifts, so two sums
+        decide it; the error names the worst configuration (the smaller mask on a tie), as
+        the table's own check does."""
+        low_mask = sum(1 << i for i, rule in enumerate(self.rules) if rule.shift < 0)
+        high_mask = sum(1 << i for i, rule in enumerate(self.rules) if rule.shift > 0)
+        low = self.base + sum((rule.shift for rule in self.rules if rule.shift < 0), Fraction(0))
+        high = self.base + sum((rule.shift for rule in self.rules if rule.shift > 0), Fraction(0))
+        candidates = [(_excess(p), mask, p) for mask, p in ((low_mask, low), (high_mask, high))]
+        excess, mask, p = max(candidates, key=lambda c: (c[0], -c[1]))
+        if excess:
+            given = self.config_text(mask)
+            raise ProcessError(f"P(y=1 | {given}) = {_text(p)} is outside [0, 1]; use --clip to clamp")
 
     def _build_tables(self) -> tuple[tuple[Probability, ...], tuple[Probability, ...]]:
         index = {lag: i for i, lag in enumerate(self.lags)}

@@ -38,7 +38,15 @@ class SubsetEntropy:
         if self.window_cross_entropy is not None:
             row["window_cross_entropy"] = self.window_cross_entropy.value
             row["window_exact"] = self.window_cross_entropy.text
+        if not self.fully_factored:
+            row["fully_factored"] = False
         return row
+
+    @property
+    def fully_factored(self) -> bool:
+        """False when an exact form keeps the log of an integer not split into primes."""
+        values = (self.cross_entropy, self.information, self.window_cross_entropy)
+        return all(v.fully_factored for v in values if v is not None)
 
 
 class RowsByLearned:
@@ -121,14 +129,25 @@ class SubsetTable(RowsByLearned):
             rows.append([*cells, exact(r.cross_entropy)])
         return rows
 
+    @property
+    def note(self) -> str:
+        """A line under the table when some exact form is not fully factored, else empty."""
+        if all(row.fully_factored for row in self.rows):
+            return ""
+        return (
+            "\nnote: some log(n) above has a composite n that factoring's budget left whole; "
+            "the values are exact all the same\n"
+        )
+
     def to_text(self) -> str:
         rows = self._cells(format_lags, render.fixed, lambda v: v.text)
-        return self.process.describe() + "\n\n" + render.text_table(self._headers(), rows, self._right())
+        table = render.text_table(self._headers(), rows, self._right())
+        return self.process.describe() + "\n\n" + table + self.note
 
     def to_markdown(self) -> str:
         rows = self._cells(render.set_markdown, render.fixed, lambda v: f"${v.latex}$")
         table = render.markdown_table(self._headers(), rows, self._right())
-        return f"`{self.process.describe()}`\n\n" + table
+        return f"`{self.process.describe()}`\n\n" + table + self.note
 
     def to_latex(self) -> str:
         """A ``tabularx`` (``\\usepackage{tabularx}``), the exact forms breaking over lines."""

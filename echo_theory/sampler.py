@@ -18,7 +18,7 @@ Series number i of a seed is built on the seed's i-th spawned child, ``SeedSeque
 Inside a series, the streams are children of that child: x's digit planes (0, i), x's tie
 redraws (1, d), y's digit planes or bytes (2, i), y's tie redraws (3, d).
 
-Two paths draw y, chosen by the process alone (so a seed always gives the same series):
+Three paths draw y, chosen by the process alone (so a seed always gives the same series):
 
 - ``bitsliced``: y's random digits are bit planes too. Each step's threshold digits become
   packed columns (unions of the configurations' indicator columns), one comparison covers 64
@@ -29,10 +29,16 @@ Two paths draw y, chosen by the process alone (so a seed always gives the same s
 - ``general``: one random byte per step, compared with the threshold byte of the step's
   configuration (8 digits, ties 1 step in 256), counted with ``bincount``. Its cost hardly
   grows with n.
+- ``summed`` (past SUMMED_FROM additive rules): the general path's bytes and ties, but each
+  step's threshold is found by the sum of the fired shifts (in units of their gcd), built
+  from one byte of inputs per group of 8 lags and a 256-entry sum table per group, so no 2^n
+  table exists. The probabilities, and so the draws, are the table's; it draws series
+  (``sample``, ``train``) but does not count configurations.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -54,7 +60,7 @@ from .bernoulli import (
     split_probability,
     tie_positions,
 )
-from .errors import EchoTheoryError, ProcessError
+from .errors import EchoTheoryError, LimitError, ProcessError
 
 if TYPE_CHECKING:
     from .process import EchoProcess
@@ -65,7 +71,9 @@ DEFAULT_CHUNK = 1 << 20  # steps per chunk: 16384 words, 128 KB per buffer; the 
 LAZY_BITS = 10  # digits compared before a tie is finished by rejection: ties are 1 step in 1024
 GENERAL_BITS = 8  # the general path draws one byte per step: ties are 1 step in 256
 _BITSLICE_BUDGET = 1000  # largest 2^n (2 k + n) for which the bit-sliced path was faster here
-METHODS = ("auto", "bitsliced", "general")
+METHODS = ("auto", "bitsliced", "general", "summed")
+SUMMED_FROM = 12  # above this many additive rules, y's threshold comes from the sum of the shifts
+MAX_SUMS = 1 << 20  # distinct sums the summed path tabulates (one threshold byte each)
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,9 @@ class SamplerPlan:
     y_coins: tuple[_Coin, ...]
     x_residual: Residual | None
     y_residual: Residual | None
+    # The summed path: per group of 8 lags, the sum (an index into ``y_coins``) of each byte
+    # of their inputs; None for the other paths, where ``y_coins`` is indexed by configuration.
+    sum_groups: tuple[tuple[int, ...], ...] | None = None
 
     @classmethod
     def of(cls, process: EchoProcess, method: str = "auto") -> SamplerPlan:
@@ -131,17 +142,25 @@ class SamplerPlan:
             )
         if method not in METHODS:
             raise EchoTheoryError(f"method {method!r} is not one of {', '.join(METHODS)}")
-        table = tuple(Fraction(p) for p in process.table)
         x_bits = _digits((process.p_x,))
         x_coin = _Coin(process.p_x, *split_probability(process.p_x, x_bits))
         n = len(process.lags)
+        summable = process.is_additive and n > 0
+        if method == "auto" and summable and n > SUMMED_FROM:
+            method = "summed"
+        if method == "summed":
+            if not summable:
+                raise EchoTheoryError("the summed path needs additive rules")
+            table, groups = _summed_table(process)
+        else:
+            table, groups = tuple(Fraction(p) for p in process.table), None
         if method == "auto":
             k = _digits(table)
             method = "bitsliced" if 2**n * (2 * k + n) <= _BITSLICE_BUDGET else "general"
         y_bits = _digits(table) if method == "bitsliced" else GENERAL_BITS
         y_coins = tuple(_Coin(p, *split_probability(p, y_bits)) for p in table)
         x_residual, y_residual = _residuals((x_coin,)), _residuals(y_coins)
-        return cls(process.lags, method, x_bits, x_coin, y_bits, y_coins, x_residual, y_residual)
+        return cls(process.lags, method, x_bits, x_coin, y_bits, y_coins, x_residual, y_residual, groups)
 
     @property
     def max_lag(self) -> int:
@@ -182,6 +201,38 @@ class SamplerPlan:
     def any_tie(self) -> bool:
         """Whether some tie is a success or a draw (else ties are failures, and free)."""
         return any(c.q for c in self.y_coins)
+
+
+def _summed_table(process: EchoProcess) -> tuple[tuple[Fraction, ...], tuple[tuple[int, ...], ...]]:
+    """P(y=1) for every sum of the fired shifts, from the most negative in steps of their gcd,
+    and the per-byte sums of each group of 8 lags (offset so that every index is >= 0). Sums no
+    configuration reaches get a clamped value that is never used."""
+    from .structured import Scaled
+
+    scaled = Scaled.of(process)
+    step = math.gcd(*scaled.shifts) or 1
+    lowest = sum(a for a in scaled.shifts if a < 0)
+    size = sum(abs(a) for a in scaled.shifts) // step + 1
+    if size > MAX_SUMS:
+        raise LimitError(
+            f"the sums of {len(scaled.shifts)} shifts take up to {size} values; the sampler "
+            f"tabulates at most {MAX_SUMS} (give shifts with a smaller common denominator)"
+        )
+    one = Fraction(1)
+    table = tuple(
+        min(max(Fraction(scaled.base + lowest + k * step, scaled.scale), Fraction(0)), one)
+        for k in range(size)
+    )
+    groups = []
+    for g in range(0, len(scaled.shifts), 8):
+        shifts = [a // step for a in scaled.shifts[g : g + 8]]
+        sums = [0]
+        for a in shifts:
+            sums += [t + a for t in sums]
+        offset = -sum(a for a in shifts if a < 0)  # each group from its own lowest sum
+        sums += [-offset] * (256 - len(sums))
+        groups.append(tuple(t + offset for t in sums))
+    return table, tuple(groups)
 
 
 def root_seed(seed: Seed) -> np.random.SeedSequence:
@@ -290,10 +341,17 @@ class _Series:
             self._y_bytes = _bits(seed, 2, 0)
             steps = chunk_words * WORD_BITS
             self.mask_dtype = np.uint8 if self.n <= 7 else np.uint16  # mask * 2 + y must fit
+            if plan.sum_groups is not None:  # the summed path: an index per distinct sum
+                self.mask_dtype = np.uint32
+                self._group_tables = [np.array(t, dtype=np.uint32) for t in plan.sum_groups]
+                self._group_bytes = self._array("_group_bytes", steps, np.uint8)
+                self._group_sum = self._array("_group_sum", steps, np.uint32)
             self._low = self._array("_low", steps, np.uint8)
             self._high = self._array("_high", steps, np.uint8)
             self._lag_column = self._array("_lag_column", chunk_words, np.uint64)
-            self.masks = self._low if self.mask_dtype == np.uint8 else self._array("masks", steps, np.uint16)
+            self.masks = (
+                self._low if self.mask_dtype == np.uint8 else self._array("masks", steps, self.mask_dtype)
+            )
             self._shifted = self._array("_shifted", steps, self.mask_dtype)
             self._limits = self._array("_limits", steps, np.uint8)
             self.y_bytes = self._array("y_bytes", steps, bool)
@@ -409,7 +467,7 @@ class _Series:
     def _draw_y_general(self) -> None:
         w = self.words
         steps = w * WORD_BITS
-        masks = self._masks(steps)
+        masks = self._masks(steps) if self.plan.sum_groups is None else self._sums(steps)
         draws = self._y_bytes.random_raw(steps // 8).view(np.uint8)
         limits = self._limits[:steps]
         if self.mask_dtype == np.uint8:
@@ -428,6 +486,30 @@ class _Series:
             pick = self.plan.drawn_kinds[kinds]
             where, kinds = where[pick], kinds[pick]
             y[where[self._y_ties.draw(kinds)]] = True
+
+    def _sums(self, steps: int) -> np.ndarray:
+        """Each step's index into the sum table: per group of 8 lags, one byte per step of their
+        inputs (as ``_masks`` builds it, 8 steps per word operation), whose sum is a lookup;
+        the groups' sums add up."""
+        w = self.words
+        total = self.masks[:steps]
+        byte = self._group_bytes[:steps]
+        words = byte.view(np.uint64)
+        column = self._lag_column[:w]
+        for g, table in enumerate(self._group_tables):
+            byte.fill(0)
+            for i, lag in enumerate(self.plan.lags[8 * g : 8 * g + 8]):
+                self._column(lag, column)
+                bits = np.unpackbits(column.view(np.uint8), bitorder="little").view(np.uint64)
+                if i:
+                    np.left_shift(bits, np.uint64(i), out=bits)
+                np.bitwise_or(words, bits, out=words)
+            if g == 0:
+                np.take(table, byte, out=total)
+            else:
+                np.take(table, byte, out=self._group_sum[:steps])
+                np.add(total, self._group_sum[:steps], out=total)
+        return total
 
     def _masks(self, steps: int) -> np.ndarray:
         """Each step's configuration mask, a byte (two for 8 or more lags). A lag's column unpacks
@@ -574,6 +656,11 @@ def count_series(
     (a dict, empty at first) lets consecutive calls reuse their buffers; never share one between
     series that are alive at the same time.
     """
+    if plan.sum_groups is not None:
+        raise LimitError(
+            f"counting every configuration of {len(plan.lags)} rules needs 2^{len(plan.lags)} cells; "
+            f"the summed path draws series (sample, train) but does not count them"
+        )
     counts = np.zeros((2 ** len(plan.lags), 2), dtype=np.int64)
     for series in _series(plan, seed, _check_length(length), _check_chunk(chunk_size), scratch):
         series.counts(counts)

@@ -34,7 +34,9 @@ MIN_SAMPLES = 1000  # about 16 steps per block; fewer make the standard error me
 # 1e12 steps is hours of work even on the fast path, and its standard error (~1e-6 nats) is
 # far below any question the exact engine leaves open; beyond it is a typo.
 MAX_SAMPLES = 10**12
-AGREES, BORDERLINE = 3.0, 5.0  # |z| below 3 agrees; from 5 on disagrees
+AGREES, BORDERLINE = 3.0, 5.0
+# The general path keeps mask * 2 + y in a uint16, and the counts are BLOCKS x 2^n x 2 int64.
+MAX_COUNTED_RULES = 15  # |z| below 3 agrees; from 5 on disagrees
 
 
 def block_lengths(samples: int) -> list[int]:
@@ -96,6 +98,14 @@ def simulate_counts(
     CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates.
     """
     plan = SamplerPlan.of(process, method)
+    if plan.sum_groups is not None and method == "auto":  # counting needs the configurations
+        n = len(plan.lags)
+        if n > MAX_COUNTED_RULES:
+            raise LimitError(
+                f"simulate counts every configuration of the rules, 2^n cells per block: at most "
+                f"{MAX_COUNTED_RULES} rules, not {n} (sample and train take any number)"
+            )
+        plan = SamplerPlan.of(process, "general")
     samples = check_samples(samples)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= BLOCKS:
         raise EchoTheoryError(f"jobs: {jobs!r} is not a whole number in 1..{BLOCKS}")

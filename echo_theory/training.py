@@ -34,9 +34,9 @@ from . import render
 from .diagnosis import Score, Scorer
 from .diagnosis.result import _stderr
 from .effects import RuleEffect, rule_effects_text
-from .errors import SettingError, TrainingError
+from .errors import LimitError, SettingError, TrainingError
 from .estimate import BATCH_FACTOR, MIN_BATCHES, minimum_length
-from .evaluation import arrange, predict
+from .evaluation import arrange, evaluate, predict
 from .optimizers import clip_by_global_norm, make_optimizer
 from .process import EchoProcess
 from .rnn import Parameters, Unroll, init_parameters
@@ -365,7 +365,10 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
     if np.isnan(p).sum(axis=1).max() > dropped:  # parameters that stopped being finite
         raise TrainingError("the held-out loss is not finite; try a smaller --learning-rate or --clip-norm 1")
     references, bound = _references(process, settings)
-    scorer = Scorer(process, settings.num_steps if settings.reset_state else None)
+    try:
+        scorer = Scorer(process, settings.num_steps if settings.reset_state else None)
+    except LimitError:  # too many rule lags for score's readout: the loss and lag effects alone
+        return _unscored(process, settings, seeds, trainer, history, references, bound, xs, ys, p)
     top = max(process.lags, default=0)
     # a short series gets fewer batches than score's 16 (the standard error is then rougher)
     batches = None
@@ -396,6 +399,33 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
     return tuple(results)
 
 
+def _unscored(process, settings, seeds, trainer, history, references, bound, xs, ys, p):
+    """The readout past score's limit on rule lags: evaluate's held-out loss and its lag effects
+    (each lag's input flipped and the model rerun), with no verdict or best match."""
+    x, y = (arrange(a, settings.batch_size, settings.num_steps) for a in (xs, ys))
+    losses, effects = evaluate(trainer.params, x, y, settings.num_steps, settings.reset_state, process.lags)
+    results = []
+    for m, seed in enumerate(seeds):
+        final = float(losses[m])
+        results.append(
+            TrainResult(
+                process=process,
+                settings=replace(settings, seed=seed),
+                final_loss=final,
+                nearest=min(references, key=lambda ref: abs(ref.cross_entropy.value - final)),
+                truncation_bound=bound,
+                lag_effects=tuple(
+                    LagEffect(lag, process.lag_effect(lag), None if e is None else float(e[m]))
+                    for lag, e in effects.items()
+                ),
+                history=tuple(HistoryPoint(epoch, window, float(loss[m])) for epoch, window, loss in history),
+                references=references,
+                held_out=(xs[m], ys[m], p[m]),
+            )
+        )
+    return tuple(results)
+
+
 def train(
     process: EchoProcess, settings: TrainSettings | None = None, progress: Progress | None = None
 ) -> TrainResult:
@@ -405,13 +435,19 @@ def train(
 
 
 def _references(process: EchoProcess, settings: TrainSettings) -> tuple[tuple[SubsetValue, ...], SubsetValue]:
-    """Every subset's exact reference value, and the truncation bound's (lags <= T-1)."""
+    """Every subset's exact reference value, and the truncation bound's (lags <= T-1). When
+    every subset is past the work budget (many rules), the references are the nested chain of
+    lags, each lag alone and all but one, and the bound's subset: 3n + 2 rows at most."""
     window = settings.num_steps if settings.reset_state else None
-    table = process.subset_table(window=window)
+    visible = tuple(lag for lag in process.lags if lag <= settings.num_steps - 1)
+    try:
+        table = process.subset_table(window=window)
+    except LimitError:
+        chosen = ["chain", "singles", "complements", visible]
+        table = process.subset_table(chosen, window=window)
     references = tuple(
         SubsetValue(row.learned, row.window_cross_entropy if window else row.cross_entropy)
         for row in table.rows
     )
-    visible = tuple(lag for lag in process.lags if lag <= settings.num_steps - 1)
     bound = next(ref for ref in references if ref.learned == visible)
     return references, bound

@@ -631,6 +631,44 @@ class _Writer:
                 ]
             )
 
+    def write_sums(self, step) -> None:
+        m = self.m
+        self.heading(3, [step.title])
+        shown = [M(m.var(lag)) for lag in step.learned]
+        self.paragraph(
+            [
+                "The rules add, so the model sees the learned inputs only through the sum ",
+                M("v"),
+                " of the learned shifts that fire: ",
+                M(f"{m.p_given(1, 'x_S')} = g(v)"),
+                ", the average over the unlearned inputs",
+                *([" (", M(m.vars(step.hidden)), ")"] if step.hidden else []),
+                " of the rule's probability at ",
+                M("v"),
+                ". Each distinct ",
+                M("v"),
+                " of ",
+                *_and(shown),
+                " with its probability, ",
+                M("g(v)"),
+                " and its term ",
+                M("P(v) h(g(v))"),
+                ":",
+            ]
+        )
+        headers = [M("v"), M("P(v)"), M("g(v)"), M("1 - g(v)"), M("P(v) h(g(v))")]
+        rows = [
+            [
+                M(m.num(c.total)),
+                M(m.num(c.weight)),
+                M(m.num(c.probability)),
+                M(m.num(1 - c.probability)),
+                M(m.value(t)),
+            ]
+            for c, t in zip(step.cells, step.terms, strict=True)
+        ]
+        self.table(headers, rows, [True, True, True, True, False])
+
     def write_result(self, step: ResultStep) -> None:
         m = self.m
         self.heading(3, [step.title])

@@ -40,6 +40,12 @@ class ExactValue:
         return isinstance(self.form, SymbolicForm)
 
     @property
+    def fully_factored(self) -> bool:
+        """False when some log in ``text`` is of an integer that factoring's budget left whole
+        (the value is exact and its float correctly rounded all the same)."""
+        return getattr(self.form, "fully_factored", True)
+
+    @property
     def value(self) -> float | None:
         """The float, correctly rounded from the exact form; None while symbols remain."""
         return self.form.to_float(self.units)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from echo_theory import MAX_RULES, EchoProcess
+from echo_theory import EchoProcess
 from echo_theory.cli import cli
 
 SEED = ["--rule", "3:+0.5", "--rule", "8:-0.25"]
@@ -156,14 +156,22 @@ def test_bad_input_is_one_line_and_exit_2(args, line):
     assert result.stderr == line + "\n"
 
 
-def test_too_many_rules():
-    rules = [arg for lag in range(MAX_RULES + 1) for arg in ("--rule", f"{lag}:0.01")]
-    result = run("compute", *rules)
+def test_thirteen_rules_with_learned_none_are_computed():
+    rules = [arg for lag in range(1, 14) for arg in ("--rule", f"{lag}:0.01")]
+    result = run("compute", *rules, "--learned", "none", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["rows"][0]["learned"] == []
+
+
+def test_too_much_work_is_refused_with_the_estimate_and_the_way_on():
+    rules = [arg for lag in range(1, 31) for arg in ("--rule", f"{lag}:{1 / (lag + 1)!s:.8}")]
+    result = run("compute", *rules, "--clip")
     assert result.exit_code == 2
-    assert result.stderr.startswith(
-        f"Error: {MAX_RULES + 1} rules is more than the engine's limit of {MAX_RULES}"
-    )
+    assert result.stderr.startswith("Error: every subset of 30 rules (1073741824 subsets) is about ")
+    assert "raise it with --budget " in result.stderr
     assert result.stderr.count("\n") == 1
+    result = run("compute", *rules[:8], "--clip", "--budget", "10")
+    assert result.exit_code == 2 and "past the budget of 1.0e1" in result.stderr
 
 
 def test_unknown_option_and_command():

@@ -78,9 +78,10 @@ BAD = [
         "Error: Invalid value for '--format': 'pdf' is not one of 'text', 'markdown', 'latex'.",
     ),
     (
-        [arg for lag in range(7) for arg in ("--rule", f"{lag}:0.01")],
-        "Error: a derivation writes out every input configuration for every subset (4^n terms); "
-        "derive takes at most 6 rules, not 7 (compute takes up to 12)",
+        [arg for lag in range(12) for arg in ("--rule", f"{lag}:0.01")] + ["--by", "configurations"],
+        "Error: a derivation of 4096 subsets of 12 rules (16781312 terms) is about 1.0e9 steps, past "
+        "the budget of 1.0e8 (about 100 s); raise it with --budget 1.1e9 (about 17 min), or choose "
+        "fewer subsets with --learned",
     ),
 ]
 

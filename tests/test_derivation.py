@@ -17,7 +17,6 @@ from echo_theory import (
     all_subsets,
     derive,
 )
-from echo_theory.derivation import MAX_DERIVE_RULES
 from echo_theory.literals import NUMBER_HINT
 from echo_theory.logform import LogForm
 
@@ -240,9 +239,11 @@ def test_bad_requests():
         process.derive(["5"])
     with pytest.raises(ValueError, match=r"units: 'shannons'"):
         process.derive(units="shannons")
-    many = EchoProcess([f"{lag}:0.01" for lag in range(MAX_DERIVE_RULES + 1)])
-    with pytest.raises(LimitError, match=rf"derive takes at most {MAX_DERIVE_RULES} rules, not 7"):
-        many.derive()
+    many = EchoProcess([f"{lag}:0.01" for lag in range(12)])
+    with pytest.raises(
+        LimitError, match=r"a derivation of 4096 subsets of 12 rules \(16781312 terms\) is about"
+    ):
+        many.derive(by="configurations")
 
 
 def test_the_derivation_object():
@@ -291,8 +292,9 @@ def test_the_parity_table_in_text():
 
 
 def test_interaction_derivations_count_lags():
-    with pytest.raises(LimitError, match=r"derive takes at most 6 rules, not 7 rule lags"):
-        EchoProcess(["0^1^2^3^4^5^6:+0.1"]).derive()
+    """The cost of a derivation is in the lags' configurations, whatever the number of rules."""
+    with pytest.raises(LimitError, match=r"a derivation of 65536 subsets of 16 rule lags"):
+        EchoProcess(["0^1^2^3^4^5^6^7^8^9^10^11^12^13^14^15:+0.1"]).derive()
 
 
 def test_symbolic_interaction_derivation_substitutes_to_the_numeric_one():
@@ -303,3 +305,46 @@ def test_symbolic_interaction_derivation_substitutes_to_the_numeric_one():
     substitution = derivation.step("substitution")
     assert substitution.conditions_hold and all(row.agrees for row in substitution.rows)
     assert substitution.numeric_process == EchoProcess(["3:+0.1", "3^8:+0.3", "3&8:-0.3"])
+
+
+def test_a_derivation_by_sums_matches_the_configurations():
+    """Derived over the distinct sums of the learned shifts: each sum's probability and
+    g(v) = P(y=1 | v) are those of the configurations that give it, found by enumeration."""
+    import itertools
+
+    process = EchoProcess(["1:0.1", "2:0.1", "3:0.2", "5:-0.1"], base="0.3", p_x="1/3", clip=True)
+    learned = (1, 2, 3)
+    d = process.derive([learned], by="sums")
+    assert [step.kind for step in d.steps] == ["process", "sums", "result", "summary"]
+    step = d.step("sums", learned)
+    shifts = {rule.lag: rule.shift for rule in process.rules}
+    expected: dict[Fraction, list[Fraction]] = {}
+    for bits in itertools.product((0, 1), repeat=len(process.lags)):
+        w, p, v = Fraction(1), process.base, Fraction(0)
+        for lag, bit in zip(process.lags, bits, strict=True):
+            w *= process.p_x if bit else 1 - process.p_x
+            p += shifts[lag] * bit
+            if lag in learned:
+                v += shifts[lag] * bit
+        cell = expected.setdefault(v, [Fraction(0), Fraction(0)])
+        cell[0] += w
+        cell[1] += w * min(max(p, Fraction(0)), Fraction(1))
+    assert [c.total for c in step.cells] == sorted(expected)
+    for c in step.cells:
+        weight, mass = expected[c.total]
+        assert (c.weight, c.probability) == (weight, mass / weight)
+    total = sum((t.form for t in step.terms[1:]), step.terms[0].form)
+    assert total == d.step("result", learned).cross_entropy.form
+    assert total == process.derive([learned], by="configurations").step("result", learned).cross_entropy.form
+    assert "Sum the learned shifts" in d.to_text() and "P(v)" in d.to_markdown()
+
+
+def test_many_rules_derive_by_sums_and_symbols_by_configurations():
+    wide = EchoProcess([f"{lag}:0.01" for lag in range(1, 31)])
+    d = wide.derive(["chain"])
+    assert len(d.learned) == 31 and d.steps[1].kind == "sums"
+    assert len(d.step("sums", range(1, 31)).cells) == 31  # 31 distinct sums, not 2^30 rows
+    with pytest.raises(ProcessError, match="a derivation by sums needs additive rules with numeric shifts"):
+        EchoProcess(["3:a"]).derive(by="sums")
+    with pytest.raises(ProcessError, match="by: 'rows' is not one of"):
+        EchoProcess(["3:0.1"]).derive(by="rows")

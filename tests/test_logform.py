@@ -84,3 +84,73 @@ def test_floats_survive_cancellation():
         assert form.to_float() == float(exact)
         naive = num * math.log(2) - den * math.log(3)
         assert naive != float(exact) or num == 1054  # the naive sum is wrong where it matters
+
+
+# --- the factoring budget: inputs of under 100 characters that once ran for minutes ---------
+
+
+def _mp_entropy(process, learned, digits=40):
+    """H(Y | X_S) at ``digits`` digits by mpmath, from the exact probabilities: a second method."""
+    import mpmath
+
+    with mpmath.workdps(digits):
+        total = mpmath.mpf(0)
+        for cell in process.marginal(learned):
+            p = mpmath.mpf(cell.probability.numerator) / cell.probability.denominator
+            w = mpmath.mpf(cell.weight.numerator) / cell.weight.denominator
+            for q in (p, 1 - p):
+                if q:
+                    total -= w * q * mpmath.log(q)
+        return total
+
+
+def _semiprime_base() -> str:
+    import sympy
+
+    return f"1/{sympy.nextprime(10**29) * sympy.nextprime(3 * 10**29)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "rule, base",
+    [
+        ("3:0." + "0" * 59 + "1", "1/2"),  # the shift 10^-60
+        ("3:0.1", "0." + "0" * 69 + "1"),  # a 70-digit decimal base
+        ("3:0.1", None),  # 1 / (a product of two 30-digit primes)
+    ],
+    ids=["shift 1e-60", "70-digit base", "semiprime base"],
+)
+def test_hard_integers_stay_exact_within_seconds(rule, base):
+    import time
+
+    from echo_theory import EchoProcess
+
+    factorize.cache_clear()
+    process = EchoProcess([rule], base=base or _semiprime_base())
+    start = time.process_time()  # CPU time: the machines here are shared
+    table = process.subset_table()
+    values = [(row.learned, row.cross_entropy.value, row.information.value) for row in table.rows]
+    assert time.process_time() - start < 5
+    for learned, h, _ in values:
+        reference = float(_mp_entropy(process, learned))
+        assert h == pytest.approx(reference, rel=1e-15, abs=1e-300)
+    if base is None:  # the semiprime cannot be split within the budget: kept whole, and said so
+        assert not table.rows[0].cross_entropy.fully_factored
+        assert "note: some log(n) above has a composite n" in table.to_text()
+        assert table.to_dict()["rows"][0]["fully_factored"] is False
+
+
+def test_an_unfactored_composite_evaluates_against_its_own_factors():
+    """Forms whose bases share a factor with an unfactored composite are split by gcds before
+    evaluation, so a combination that is exactly zero evaluates to zero and ends."""
+    import sympy
+
+    from echo_theory.logform import _UNFACTORED, LogForm
+
+    p, q = int(sympy.nextprime(10**29)), int(sympy.nextprime(2 * 10**29))
+    _UNFACTORED.add(p * q)
+    form = LogForm(((p, Fraction(1)), (q, Fraction(1)), (p * q, Fraction(-1))))  # log pq - log pq
+    assert form.to_float() == 0.0
+    assert not form.fully_factored
+    half = LogForm(((p, Fraction(1, 2)), (p * q, Fraction(1))))
+    assert half.to_float() == pytest.approx(1.5 * math.log(p) + math.log(q), rel=1e-15)

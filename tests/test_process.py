@@ -1,9 +1,10 @@
+import random
 from fractions import Fraction
 
 import pytest
 import sympy
 
-from echo_theory import MAX_RULES, MAX_SYMBOLIC_RULES, EchoProcess, LimitError, ProcessError, Rule
+from echo_theory import EchoProcess, LimitError, ProcessError, Rule, work_budget
 from echo_theory.errors import ParseError
 
 F = Fraction
@@ -50,20 +51,64 @@ def test_base_and_p_x_are_checked():
         EchoProcess(["3:0.1"], p_x=0.5)
 
 
-def test_rule_limit_says_why():
-    rules = [f"{lag}:0.01" for lag in range(MAX_RULES + 1)]
+def test_many_rules_build_no_table_until_one_is_read():
+    process = EchoProcess([f"{lag}:0.01" for lag in range(64)], base="0.1", clip=True)
+    assert "_tables" not in process.__dict__
     with pytest.raises(LimitError) as error:
-        EchoProcess(rules)
-    assert f"limit of {MAX_RULES}" in str(error.value)
-    assert "3^n" in str(error.value)
-    assert len(EchoProcess(rules[:MAX_RULES]).table) == 2**MAX_RULES
+        _ = process.table
+    message = str(error.value)
+    assert "the table of P(y=1 | x) over the 2^64 configurations of 64 rules" in message
+    assert "past the budget of 1.0e8" in message and "--budget 3.8e19" in message
+    assert "\n" not in message
+    assert len(EchoProcess([f"{lag}:0.01" for lag in range(12)]).table) == 2**12
 
 
-def test_symbolic_rule_limit_says_why():
-    rules = [f"{lag}:0.01" for lag in range(MAX_SYMBOLIC_RULES)] + ["99:a"]
-    with pytest.raises(LimitError, match=f"limit of {MAX_SYMBOLIC_RULES}: each subset's closed form"):
-        EchoProcess(rules)
-    assert EchoProcess(rules[1:]).is_symbolic
+def test_a_raised_budget_lets_the_table_be_built():
+    process = EchoProcess([f"{lag}:0.01" for lag in range(10)])
+    with work_budget(10), pytest.raises(LimitError, match=r"past the budget of 1\.0e1"):
+        _ = process.table
+    assert len(process.table) == 2**10
+
+
+def test_symbolic_tables_are_estimated_not_counted():
+    rules = [f"{lag}:0.01" for lag in range(7)] + ["99:a"]
+    assert EchoProcess(rules).is_symbolic  # 8 symbolic rules: allowed now, a cheap table
+    with pytest.raises(LimitError, match="2\\^30 configurations of 30 rules"):
+        EchoProcess([f"{lag}:0.01" for lag in range(29)] + ["99:a"])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_range_check_from_the_extremes_matches_the_table(seed):
+    """Additive numeric rules are range-checked from two sums; the table check (every entry)
+    must name the same configuration and value."""
+    rng = random.Random(seed)
+    n = rng.randint(0, 6)
+    shifts = [Fraction(rng.randint(-60, 60), 100) for _ in range(n)]
+    rules = [Rule(lag, shift) for lag, shift in zip(rng.sample(range(20), n), shifts, strict=True)]
+    base = Fraction(rng.randint(0, 100), 100)
+    try:
+        EchoProcess(rules, base=base)
+        fast = None
+    except ProcessError as error:
+        fast = str(error)
+    clipped = EchoProcess(rules, base=base, clip=True)
+    slow = None
+    try:
+        clipped._build_tables.__func__(_Unclipped(clipped))
+    except ProcessError as error:
+        slow = str(error)
+    assert fast == slow
+
+
+class _Unclipped:
+    """A view of a process with clip off, to run the table's own range check."""
+
+    def __init__(self, process):
+        self._process = process
+        self.clip = False
+
+    def __getattr__(self, name):
+        return getattr(self._process, name)
 
 
 def test_symbolic_shifts_are_range_checked_only_when_provable():
@@ -185,13 +230,10 @@ def test_interaction_substitute():
         symbolic.substitute({"a": "1/2", "b": "-1/2"})
 
 
-def test_the_limits_count_lags_not_rules():
-    lags = list(range(MAX_RULES))
+def test_the_cost_counts_lags_not_rules():
+    lags = list(range(12))
     rules = [f"{lag}:0.001" for lag in lags] + [f"{lag}^{lag + 1}:0.001" for lag in lags[:-1]]
-    assert len(EchoProcess(rules).lags) == MAX_RULES  # 23 rules on 12 lags
-    with pytest.raises(LimitError, match=rf"^13 rule lags is more than the engine's limit of {MAX_RULES}"):
-        EchoProcess(["0&1&2&3&4&5&6&7&8&9&10&11&12:0.1"])
-    with pytest.raises(
-        LimitError, match=rf"^8 rule lags with symbols is more than the limit of {MAX_SYMBOLIC_RULES}"
-    ):
-        EchoProcess(["0^1^2^3^4^5^6^7:a"])
+    assert len(EchoProcess(rules).lags) == 12  # 23 rules on 12 lags: a 4096-entry table
+    # one AND rule over 30 lags: its table has 2^30 entries, refused before it is built
+    with pytest.raises(LimitError, match=r"the 2\^30 configurations of 30 rule lags"):
+        EchoProcess(["&".join(map(str, range(30))) + ":0.1"])

@@ -248,3 +248,32 @@ def test_ties_are_finished_exactly(monkeypatch, method, lazy_bits):
         x, y = concatenated(process, 3000, 5, chunk_size, method)
         reference = concatenated(process, 3000, 5, 1 << 18, method)
         assert (x == reference[0]).all() and (y == reference[1]).all()
+
+
+def test_the_summed_path_draws_the_same_series_as_the_table():
+    """The summed path looks each step's threshold up by the sum of the fired shifts rather
+    than by the configuration; the probabilities, and so the draws, are the same."""
+    rules = [f"{lag}:{(-1) ** lag * lag / 100}" for lag in range(1, 7)]
+    process = EchoProcess(rules, base="0.5")
+    general = list(iter_chunks(process, 50_000, seed=3, chunk_size=1 << 14, method="general"))
+    summed = list(iter_chunks(process, 50_000, seed=3, chunk_size=1 << 14, method="summed"))
+    for (x1, y1), (x2, y2) in zip(general, summed, strict=True):
+        assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+
+
+def test_forty_rules_sample_without_a_table():
+    """40 rules: no 2^40 table; y's mean is P(y=1), the structured engine's learned-none cell."""
+    rules = [f"{lag}:{1 / 100 if lag % 3 else -3 / 100}" for lag in range(1, 41)]
+    process = EchoProcess(rules, base="0.3", p_x="1/3", clip=True)
+    plan = SamplerPlan.of(process)
+    assert plan.method == "summed" and "_tables" not in process.__dict__
+    x, y = sample_series(process, 400_000, seed=5)
+    (cell,) = process.marginal(())
+    p = float(cell.probability)
+    assert abs(y.mean() - p) < 5 * (p * (1 - p) / y.size) ** 0.5
+    # and the effect of lag 3 (a -3/100 rule) as the data shows it
+    effect = float(process.lag_effect(3))
+    seen = y[3:][x[:-3] == 1].mean() - y[3:][x[:-3] == 0].mean()
+    assert abs(seen - effect) < 0.01
+    with pytest.raises(LimitError, match="counting every configuration of 40 rules"):
+        count_series(plan, np.random.SeedSequence(0), 1000)

@@ -318,3 +318,19 @@ def test_reset_state_readout_is_position_aware():
     assert [lv.cross_entropy for lv in result.score.levels] == [
         SEED.window_cross_entropy(s, 4).value for s in [(), (3,), (8,), (3, 8)]
     ]
+
+
+@pytest.mark.slow
+def test_past_scores_lag_limit_train_reads_loss_and_lag_effects_alone():
+    """17 rules: more rule lags than score's input codes allow; train still reports the held-out
+    loss, the references (chain, singles, complements) and every lag's measured effect."""
+    from echo_theory.diagnosis.scorer import MAX_SCORE_LAGS
+
+    rules = [f"{lag}:+0.02" for lag in range(MAX_SCORE_LAGS + 1)]
+    process = EchoProcess(rules, base="0.3")
+    result = train(process, TrainSettings(series_length=20_000, batch_size=20, num_steps=20))
+    assert result.score is None and len(result.lag_effects) == MAX_SCORE_LAGS + 1
+    assert all(e.measured is not None for e in result.lag_effects)
+    h_nothing = process.cross_entropy([]).value
+    assert 0 < result.final_loss < h_nothing + 0.1
+    assert "verdict" not in result.to_dict() and "held-out loss" in result.to_text()

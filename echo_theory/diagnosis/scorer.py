@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..effects import RuleEffect, rule_effects
-from ..errors import EchoTheoryError, ProcessError
+from ..errors import EchoTheoryError, LimitError, ProcessError
 from ..estimate import batch_means_stderr, binary_series
 from ..exact import check_window
 from ..process import EchoProcess
@@ -25,6 +25,8 @@ from .result import BestMatch, LagScore, Level, Score, Verdict, _lag_words, _num
 # a level the same way, with the tolerance 5% of the available information I(Y; X_all).
 SIGNIFICANCE = 3.0
 TOLERANCE = 0.05
+# The pass keys every row by its input code over the rule lags: 2^n bincount cells per class.
+MAX_SCORE_LAGS = 16
 
 
 class Scorer:
@@ -36,6 +38,11 @@ class Scorer:
         if process.is_symbolic:
             names = ", ".join(sorted(s.name for s in process.symbols))
             raise ProcessError(f"score needs numbers for every shift; the rules hold symbols ({names})")
+        if len(process.lags) > MAX_SCORE_LAGS:
+            raise LimitError(
+                f"score reads predictions by their input code over every rule lag (2^n cells); "
+                f"{len(process.lags)} rule lags is more than its limit of {MAX_SCORE_LAGS}"
+            )
         self.process = process
         self.window = None if window is None else check_window(window)
         self.lags = process.lags
