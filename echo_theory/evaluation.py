@@ -1,4 +1,4 @@
-"""What a trained RNN does on a fresh held-out series: its loss, and the lags it uses.
+"""What a trained model (any cell) does on a fresh held-out series: its loss, and the lags it uses.
 
 Both run under the training's state protocol: the state carried along each row of the batch,
 or zeroed at the start of every window (``reset_state``).
@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .rnn import Parameters, Unroll, probability, step_states
+from .learners import Parameters, probability, step_states, unroll_for
+from .learners.truncation import TrueUnroll
 
 # Lag effects are measured on at least about this many (position, row) targets per lag, in
 # blocks spread evenly over the series: a standard error near 1e-3 at a bounded cost.
@@ -42,18 +43,24 @@ def evaluate(
     num_steps: int,
     reset_state: bool,
     lags: Sequence[int] = (),
+    truncation: str = "tf",
 ) -> tuple[np.ndarray, dict[int, np.ndarray | None]]:
     """Held-out mean cross entropy per model, (M,), and each lag's mean effect per model.
 
-    ``x`` and ``y`` are arranged windows (W, T, M, B), see ``arrange``.
+    ``x`` and ``y`` are arranged windows (W, T, M, B), see ``arrange``. With the state carried
+    both truncation styles predict the same way (from the state carried along the row); with
+    ``truncation="true"`` and a reset state every prediction starts from a zero state T - 1
+    steps back (``evaluate_chains``).
     """
+    if truncation == "true" and reset_state:
+        return evaluate_chains(params, x, y, lags)
     windows, steps, models, batch = x.shape
     depth = max(lags, default=0)
     # A block holds at least ``depth`` steps, so the targets of a block reach back at most
     # into the block before it, whose last ``depth`` states are kept as a tail.
     per_block = max(1, -(-max(_BLOCK_STEPS, depth) // steps))
-    unroll = Unroll(models, params.state_size, batch, steps, per_block)
-    state = np.zeros((models, params.state_size, batch))
+    unroll = unroll_for(params, batch, steps, per_block)
+    state = np.zeros((models, params.state_rows, batch))
     blocks = -(-windows // per_block)
     stride = max(1, -(-windows * steps * batch // EFFECT_TARGETS))  # measure every stride-th block
     tail_states = tail_x = None
@@ -70,7 +77,7 @@ def evaluate(
         if not lags or not (measure or (next_measured and not reset_state)):
             continue
         n = xb.shape[0]
-        before = unroll.states_before().reshape(n * steps, models, params.state_size, batch)
+        before = unroll.states_before().reshape(n * steps, models, params.state_rows, batch)
         inputs = xb.reshape(n * steps, models, batch)
         if measure:
             states, offset = before, 0
@@ -108,3 +115,39 @@ def _add_effects(params, states, inputs, offset, start, steps, reset_state, lag,
         p = probability(params, h)  # (2, E, M, B)
         sums[lag] += (p[1] - p[0]).sum(axis=(0, 2))
         counts[lag] += p.shape[1] * p.shape[3]
+
+
+def evaluate_chains(
+    params: Parameters, x: np.ndarray, y: np.ndarray, lags: Sequence[int] = ()
+) -> tuple[np.ndarray, dict[int, np.ndarray | None]]:
+    """``evaluate`` for true truncation with a reset state: each prediction of y_t runs its own
+    chain of T steps from a zero state, over x[t-T+1] ... x[t], so it sees exactly the lags
+    <= T-1. The first T - 1 steps of a row have no such chain and are left out. A lag's effect
+    flips x[t-L] inside the chain (None for L >= T, which no chain reaches)."""
+    windows, steps, models, batch = x.shape
+    xs, ys = x.reshape(windows * steps, models, batch), y.reshape(windows * steps, models, batch)
+    targets = len(xs) - (steps - 1)
+    block = max(1, min(targets, _BLOCK_STEPS // steps or 1))
+    chains = TrueUnroll(params.cell, models, params.state_size, batch, steps, block, reset_state=True)
+    blocks = targets // block
+    stride = max(1, -(-blocks * block * batch // EFFECT_TARGETS))
+    total = np.zeros(models)
+    visible = [lag for lag in lags if lag <= steps - 1]
+    sums = {lag: np.zeros(models) for lag in visible}
+    counts = dict.fromkeys(visible, 0)
+    for b in range(blocks):
+        start = b * block
+        xb, yb = xs[start : start + steps - 1 + block], ys[start + steps - 1 : start + steps - 1 + block]
+        total += chains.forward(params, xb, yb, None) * block
+        if b % stride:
+            continue
+        for lag in visible:
+            p = []
+            for value in (0.0, 1.0):
+                chains.forward(params, xb, yb, None, force=(steps - 1 - lag, value))
+                p.append(chains.probabilities())
+            sums[lag] += (p[1] - p[0]).sum(axis=(0, 2))
+            counts[lag] += block * batch
+    loss = total / (blocks * block)
+    effects = {lag: (sums[lag] / counts[lag] if lag in counts and counts[lag] else None) for lag in lags}
+    return loss, effects

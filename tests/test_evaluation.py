@@ -5,7 +5,7 @@ import pytest
 
 from echo_theory import evaluation
 from echo_theory.evaluation import arrange, evaluate
-from echo_theory.rnn import init_parameters
+from echo_theory.learners.rnn import init_parameters
 
 
 def test_arrange_cuts_rows_into_windows():

@@ -8,7 +8,7 @@ import pytest
 from echo_theory import EchoProcess, LimitError, ProcessError
 from echo_theory.errors import SettingError, TrainingError
 from echo_theory.evaluation import evaluate
-from echo_theory.rnn import Parameters, Unroll
+from echo_theory.learners.rnn import Parameters, Unroll
 from echo_theory.settings import TrainSettings
 from echo_theory.training import Trainer, _sample, _seed_sequences, train, train_seeds
 
