@@ -26,7 +26,9 @@ and our GRU has none there (PyTorch's with bias_hh fixed at zero).
 Two classes make the softmax a sigmoid: it depends only on d = z_1 - z_0, and
 log P(y) = -logaddexp(0, -s d), with s = +1 for y = 1 and -1 for y = 0: a confident wrong
 answer costs a large finite loss, never inf or nan. P(y=1) = (1 + tanh(d/2)) / 2. Sigmoid
-gates are computed the same way, tanh(a/2) with the 1/2 folded into the gate's rows of W.
+gates are 1 / (1 + exp(-a)) with the -1 folded into the gate's rows of W: NumPy's float64 exp
+is vectorised where its tanh is not, and this is the gated cells' costliest line (an overflow
+of exp(-a) to inf gives the exact limit 0).
 
 Shapes: x and y are (n, T, M, B) for n windows of T steps; states (M, S, B), S = H or 2H.
 """
@@ -50,7 +52,14 @@ class Block:
     gate: int  # which gate's rows of the parameters (PyTorch's order) it holds
     inputs: bool  # the block reads the input and the bias
     hidden: bool  # the block reads the previous h
-    scale: float = 1.0  # 0.5 for a sigmoid gate, computed as (1 + tanh(a / 2)) / 2
+    scale: float = 1.0  # -1 for a sigmoid gate, computed as 1 / (1 + exp(-a)) (see ``sigmoid``)
+
+
+def sigmoid(minus_a: np.ndarray) -> None:
+    """1 / (1 + exp(-a)) in place, given -a (the gate's rows of W carry the minus sign)."""
+    np.exp(minus_a, out=minus_a)
+    minus_a += 1.0
+    np.reciprocal(minus_a, out=minus_a)
 
 
 class Cell:
@@ -105,7 +114,7 @@ class Cell:
         return params
 
     def fill_weights(self, params: Parameters, W: np.ndarray, W_hT: np.ndarray, W_x: np.ndarray) -> None:
-        """The product's matrix W (M, R, H+2), columns [x, 1, h], sigmoid rows scaled by 1/2;
+        """The product's matrix W (M, R, H+2), columns [x, 1, h], sigmoid rows negated;
         the transposed h columns before scaling, W_hT (M, H, R), for the backward pass; and the
         unscaled x column W_x (M, 1, R), for the input gradient."""
         h = params.state_size

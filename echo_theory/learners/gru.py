@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cell
-from .cell import Block
+from .cell import Block, sigmoid
 
 __all__ = ["GRU", "Parameters", "Unroll"]
 
@@ -22,8 +22,8 @@ class GRU(cell.Cell):
     name = "gru"
     gates = 3
     blocks = (
-        Block(0, inputs=True, hidden=True, scale=0.5),  # r
-        Block(1, inputs=True, hidden=True, scale=0.5),  # z
+        Block(0, inputs=True, hidden=True, scale=-1.0),  # r
+        Block(1, inputs=True, hidden=True, scale=-1.0),  # z
         Block(2, inputs=True, hidden=False),  # W_in x + b_n, then n itself
         Block(2, inputs=False, hidden=True),  # W_hn h
     )
@@ -34,10 +34,7 @@ class GRU(cell.Cell):
         h = acts.shape[-2] // 4
         t1 = scratch[0]
         np.matmul(W, v, out=acts)
-        rz = acts[..., : 2 * h, :]
-        np.tanh(rz, out=rz)  # the 1/2 of sigmoid(a) = (1 + tanh(a/2)) / 2 is in W
-        rz *= 0.5
-        rz += 0.5
+        sigmoid(acts[..., : 2 * h, :])
         r, z, n, hn = acts[..., :h, :], acts[..., h : 2 * h, :], acts[..., 2 * h : 3 * h, :], acts[..., 3 * h :, :]
         np.multiply(r, hn, out=t1)
         n += t1

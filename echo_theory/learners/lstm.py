@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cell
-from .cell import Block
+from .cell import Block, sigmoid
 
 __all__ = ["LSTM", "Parameters", "Unroll"]
 
@@ -24,9 +24,9 @@ class LSTM(cell.Cell):
     name = "lstm"
     gates = 4
     blocks = (
-        Block(0, inputs=True, hidden=True, scale=0.5),  # i
-        Block(1, inputs=True, hidden=True, scale=0.5),  # f
-        Block(3, inputs=True, hidden=True, scale=0.5),  # o
+        Block(0, inputs=True, hidden=True, scale=-1.0),  # i
+        Block(1, inputs=True, hidden=True, scale=-1.0),  # f
+        Block(3, inputs=True, hidden=True, scale=-1.0),  # o
         Block(2, inputs=True, hidden=True),  # g
     )
     state_blocks = 2
@@ -42,10 +42,9 @@ class LSTM(cell.Cell):
         h = acts.shape[-2] // 5
         a = acts[..., : 4 * h, :]
         np.matmul(W, v[..., : h + 2, :], out=a)
-        np.tanh(a, out=a)
-        gates = acts[..., : 3 * h, :]
-        gates *= 0.5  # sigmoid(a) = (1 + tanh(a/2)) / 2, the 1/2 folded into W
-        gates += 0.5
+        sigmoid(acts[..., : 3 * h, :])
+        g = acts[..., 3 * h : 4 * h, :]
+        np.tanh(g, out=g)
         i, f, o, g = (acts[..., k * h : (k + 1) * h, :] for k in range(4))
         tc = acts[..., 4 * h :, :]
         c = v_next[..., h + 2 :, :]
