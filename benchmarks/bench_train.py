@@ -39,7 +39,9 @@ from echo_theory.training import Trainer, TrainSettings
 SEED_PROCESS = EchoProcess(["3:+0.5", "8:-0.25"])
 
 CASES = {
-    "the post: H 4, T 5, Adagrad 0.1": dict(state_size=4, num_steps=5, optimizer="adagrad", learning_rate=0.1),
+    "the post: H 4, T 5, Adagrad 0.1": dict(
+        state_size=4, num_steps=5, optimizer="adagrad", learning_rate=0.1
+    ),
     "H 16, T 15, Adam 0.01": dict(state_size=16, num_steps=15, optimizer="adam", learning_rate=0.01),
 }
 TRUE_CASE = dict(state_size=4, num_steps=10, optimizer="adam", learning_rate=0.01)
@@ -89,7 +91,9 @@ class TorchModel:
         self.rnn.bias_hh_l0.requires_grad_(False)  # one bias, as in our model
         trainable = [p for p in [*self.rnn.parameters(), *self.out.parameters()] if p.requires_grad]
         if settings.optimizer == "adagrad":
-            self.optimizer = torch.optim.Adagrad(trainable, lr=settings.learning_rate, initial_accumulator_value=0.1)
+            self.optimizer = torch.optim.Adagrad(
+                trainable, lr=settings.learning_rate, initial_accumulator_value=0.1
+            )
         else:
             self.optimizer = torch.optim.Adam(trainable, lr=settings.learning_rate)
         self.lstm = settings.cell == "lstm"
@@ -122,7 +126,9 @@ class TorchModel:
         with torch.no_grad():
             if not self.lstm:
                 outputs, _ = self.rnn(ext[:k], state)
-                return torch.cat([state, outputs[: k - 1]]).reshape(1, -1, outputs.shape[-1]), outputs[k - 1 : k]
+                return torch.cat([state, outputs[: k - 1]]).reshape(1, -1, outputs.shape[-1]), outputs[
+                    k - 1 : k
+                ]
             hs, cs = [], []
             h, c = state
             for t in range(k):
@@ -144,7 +150,9 @@ class TorchModel:
         for b in range(blocks if limit is None else limit):
             start = b * k
             ext = x[start : start + t - 1 + k]
-            chains = ext.unfold(0, t, 1).permute(3, 0, 1, 2).reshape(t, k * batch, 2)  # chain j: ext[j : j + T]
+            chains = (
+                ext.unfold(0, t, 1).permute(3, 0, 1, 2).reshape(t, k * batch, 2)
+            )  # chain j: ext[j : j + T]
             if self.settings.reset_state:
                 h0 = self.zeros(k * batch)
             else:
@@ -158,7 +166,13 @@ class TorchModel:
         return (self.epoch_true if self.settings.truncation == "true" else self.epoch)(x, y, limit)
 
     def weights(self) -> np.ndarray:
-        parts = [self.rnn.weight_ih_l0, self.rnn.weight_hh_l0, self.rnn.bias_ih_l0, self.out.weight, self.out.bias]
+        parts = [
+            self.rnn.weight_ih_l0,
+            self.rnn.weight_hh_l0,
+            self.rnn.bias_ih_l0,
+            self.out.weight,
+            self.out.bias,
+        ]
         return np.concatenate([p.detach().double().numpy().ravel() for p in parts])
 
 
@@ -180,10 +194,14 @@ def check_agreement(torch, settings: TrainSettings, x, y) -> None:
         trainer.unroll.backward(trainer.params, trainer.grads)
         trainer.optimizer.step(trainer.params.flat, trainer.grads.flat)
         if not settings.reset_state:
-            trainer.state[...] = trainer.unroll.next_state if settings.truncation == "true" else trainer.unroll.final_state
+            trainer.state[...] = (
+                trainer.unroll.next_state if settings.truncation == "true" else trainer.unroll.final_state
+            )
     what = f"{settings.cell}, {settings.truncation}, reset {settings.reset_state}"
     assert abs(ours[0] - theirs[0]) < 1e-12, f"first losses differ ({what}): {ours[0]!r} {theirs[0]!r}"
-    assert np.allclose(trainer.params.flat[0], model.weights(), rtol=1e-6, atol=1e-9), f"weights differ ({what})"
+    assert np.allclose(trainer.params.flat[0], model.weights(), rtol=1e-6, atol=1e-9), (
+        f"weights differ ({what})"
+    )
 
 
 def time_torch(torch, settings: TrainSettings, x, y, dtype, repeats: int) -> float:
@@ -207,7 +225,11 @@ def compare(torch, settings, repeats, label, table_row=True):
     theirs64 = updates / time_torch(torch, settings, x, y, torch.float64, repeats)
     theirs32 = updates / time_torch(torch, settings, x, y, torch.float32, repeats)
     best = max(theirs64, theirs32)
-    print(f"| {label} | {updates} | {ours:,.0f}/s | {theirs64:,.0f}/s | {theirs32:,.0f}/s | {ours / best:.1f}x |", flush=True)
+    print(
+        f"| {label} | {updates} | {ours:,.0f}/s | {theirs64:,.0f}/s | {theirs32:,.0f}/s "
+        f"| {ours / best:.1f}x |",
+        flush=True,
+    )
     return ours, best
 
 
@@ -246,7 +268,9 @@ def main() -> None:
             settings = TrainSettings(series_length=200 * steps_per_row, batch_size=200, cell=cell, **case)
             baselines[cell, name] = (settings, compare(torch, settings, repeats, f"{cell}, {name}")[1])
 
-    print("\n## True truncation, BPTT(T, 1), batch 200, H 4, T 10, Adam 0.01 (updates = blocks of T losses)\n")
+    print(
+        "\n## True truncation, BPTT(T, 1), batch 200, H 4, T 10, Adam 0.01 (updates = blocks of T losses)\n"
+    )
     print("| cell, style | updates | NumPy (echo-theory) | PyTorch float64 | PyTorch float32 | speed-up |")
     print("|---|---:|---:|---:|---:|---:|")
     costs = []
@@ -254,8 +278,12 @@ def main() -> None:
         rates = {}
         for truncation, reset in (("tf", False), ("true", False), ("true", True)):
             settings = TrainSettings(
-                series_length=200 * steps_per_row, batch_size=200, cell=cell, truncation=truncation,
-                reset_state=reset, **TRUE_CASE,
+                series_length=200 * steps_per_row,
+                batch_size=200,
+                cell=cell,
+                truncation=truncation,
+                reset_state=reset,
+                **TRUE_CASE,
             )
             label = f"{cell}, {truncation}{', reset' if reset else ', carried'}"
             rates[truncation, reset] = compare(torch, settings, repeats, label)
@@ -265,15 +293,20 @@ def main() -> None:
     # runs 2T - 1 forward (T with a reset state, on T chains: T * T) and T chains of T steps back.
     implied_carried = ((2 * t - 1) + t * t) / (2 * t)
     implied_reset = (t * t + t * t) / (2 * t)
-    print(f"\nCost of an update, true / tf (same run; implied by the work: carried {implied_carried:.2f}, "
-          f"reset {implied_reset:.2f})\n")
+    print(
+        f"\nCost of an update, true / tf (same run; implied by the work: carried {implied_carried:.2f}, "
+        f"reset {implied_reset:.2f})\n"
+    )
     print("| cell | NumPy carried | NumPy reset | PyTorch carried | PyTorch reset |")
     print("|---|---:|---:|---:|---:|")
     for cell, rates in costs:
         tf_ours, tf_theirs = rates["tf", False]
         c_ours, c_theirs = rates["true", False]
         r_ours, r_theirs = rates["true", True]
-        print(f"| {cell} | {tf_ours / c_ours:.2f} | {tf_ours / r_ours:.2f} | {tf_theirs / c_theirs:.2f} | {tf_theirs / r_theirs:.2f} |")
+        print(
+            f"| {cell} | {tf_ours / c_ours:.2f} | {tf_ours / r_ours:.2f} | {tf_theirs / c_theirs:.2f} "
+            f"| {tf_theirs / r_theirs:.2f} |"
+        )
 
     print("\n## Several seeds at once (one array axis), per model, tf truncation\n")
     print("| cell, setting | models at once | updates/s | model-updates/s | per-model speed-up vs PyTorch |")
@@ -284,7 +317,11 @@ def main() -> None:
             seconds = time_numpy(settings, x, y, repeats)
             rate = len(x) / seconds
             per_model = rate * models
-            print(f"| {cell}, {name} | {models} | {rate:,.0f} | {per_model:,.0f} | {per_model / torch_rate:.1f}x |", flush=True)
+            print(
+                f"| {cell}, {name} | {models} | {rate:,.0f} | {per_model:,.0f} "
+                f"| {per_model / torch_rate:.1f}x |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``echo-theory train``: a NumPy RNN, GRU or LSTM trained with truncated backprop, read against the exact theory."""
+"""``echo-theory train``: a NumPy RNN, GRU or LSTM trained with truncated backprop, read against
+the exact theory."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import time
 
 import click
 
-from echo_theory.plot import check_target, plot_training, require_matplotlib
 from echo_theory.errors import SettingError
+from echo_theory.plot import check_target, plot_training, require_matplotlib
 from echo_theory.settings import CELLS, OPTIMIZERS, TRUNCATIONS, TrainSettings
 
 from .options import PositiveNumber, WholeNumber, build_process, format_option, process_options
@@ -131,7 +132,9 @@ class ProgressLine:
     help="Scale each update's gradient down to global L2 norm G when it is larger.",
 )
 @click.option("--reset-state", is_flag=True, help="Zero the state at every window instead of carrying it.")
-@click.option("--cell", type=click.Choice(CELLS), default=_DEFAULTS.cell, show_default=True, help="The recurrent cell.")
+@click.option(
+    "--cell", type=click.Choice(CELLS), default=_DEFAULTS.cell, show_default=True, help="The recurrent cell."
+)
 @click.option(
     "--truncation",
     type=click.Choice(TRUNCATIONS),
@@ -240,10 +243,17 @@ def seeds_text(results) -> str:
 
     first = results[0]
     heading = first.to_text().split("\n")[:2]
-    heading[1] = heading[1].rsplit("; seed ", 1)[0] + f"; seeds {', '.join(str(r.settings.seed) for r in results)}"
+    heading[1] = (
+        heading[1].rsplit("; seed ", 1)[0] + f"; seeds {', '.join(str(r.settings.seed) for r in results)}"
+    )
     losses = [r.final_loss for r in results]
     rows = [
-        [str(r.settings.seed), render.fixed(r.final_loss, 4), format_lags(r.nearest.learned), render.fixed(r.nearest.cross_entropy.value, 4)]
+        [
+            str(r.settings.seed),
+            render.fixed(r.final_loss, 4),
+            format_lags(r.nearest.learned),
+            render.fixed(r.nearest.cross_entropy.value, 4),
+        ]
         for r in results
     ]
     rows.append(["mean", render.fixed(sum(losses) / len(losses), 4), "", ""])
@@ -253,7 +263,9 @@ def seeds_text(results) -> str:
     lines = [
         *heading,
         "",
-        render.text_table(["seed", "held-out loss", "nearest subset", "nats"], rows, [False, True, False, True]),
+        render.text_table(
+            ["seed", "held-out loss", "nearest subset", "nats"], rows, [False, True, False, True]
+        ),
         f"truncation bound: {format_lags(bound.learned)} {render.fixed(bound.cross_entropy.value, 4)} nats "
         f"(lags <= {first.settings.num_steps - 1}; {note})",
     ]

@@ -149,5 +149,5 @@ def evaluate_chains(
             sums[lag] += (p[1] - p[0]).sum(axis=(0, 2))
             counts[lag] += block * batch
     loss = total / (blocks * block)
-    effects = {lag: (sums[lag] / counts[lag] if lag in counts and counts[lag] else None) for lag in lags}
+    effects = {lag: (sums[lag] / counts[lag] if counts.get(lag) else None) for lag in lags}
     return loss, effects

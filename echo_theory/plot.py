@@ -56,8 +56,19 @@ def plot_training(result: TrainResult | Sequence[TrainResult], path: str | os.Pa
     done = [(point.epoch - 1) * settings.windows + point.window for point in result.history]
     for i, run in enumerate(results):
         seed = f" (seed {run.settings.seed})" if len(results) > 1 else ""
-        axes.plot(done, [point.train_loss for point in run.history], color=f"C{i % 10}", label=f"training loss{seed}")
-        axes.plot([done[-1]], [run.final_loss], "o", color=f"C{i % 10}" if len(results) > 1 else "C3", label=f"held-out loss {run.final_loss:.4f}{seed}")
+        axes.plot(
+            done,
+            [point.train_loss for point in run.history],
+            color=f"C{i % 10}",
+            label=f"training loss{seed}",
+        )
+        axes.plot(
+            [done[-1]],
+            [run.final_loss],
+            "o",
+            color=f"C{i % 10}" if len(results) > 1 else "C3",
+            label=f"held-out loss {run.final_loss:.4f}{seed}",
+        )
     # One dashed line per distinct value; subsets that share it share the label.
     levels: dict[float, list[str]] = {}
     for reference in result.references:

@@ -33,7 +33,7 @@ from .sampler import sample_series
 from .settings import TrainSettings, whole
 from .value import ExactValue
 
-__all__ = ["HISTORY_EVERY", "Progress", "Trainer", "TrainResult", "train", "train_seeds"]
+__all__ = ["HISTORY_EVERY", "Progress", "TrainResult", "Trainer", "train", "train_seeds"]
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,9 @@ def _seed_sequences(seed: int, epochs: int) -> tuple[np.random.SeedSequence, ...
     return tuple(np.random.SeedSequence(seed).spawn(2 + epochs))
 
 
-def _sample(process: EchoProcess, settings: TrainSettings, streams: Sequence[np.random.SeedSequence], layout=None):
+def _sample(
+    process: EchoProcess, settings: TrainSettings, streams: Sequence[np.random.SeedSequence], layout=None
+):
     """The arranged windows (W, T, M, B) of x and y, one series per model (or the layout
     ``layout(series)`` gives, the trainer's)."""
     xs, ys = zip(*(sample_series(process, settings.series_length, stream) for stream in streams), strict=True)

@@ -58,10 +58,18 @@ def cells(args) -> list[str]:
     for state_size in (4, 16):
         for cell in ("rnn", "gru", "lstm"):
             row = run(
-                SEED_TASK, cell=cell, state_size=state_size, num_steps=10, epochs=args.epochs,
-                series_length=args.series_length, optimizer="adam", learning_rate=0.01,
+                SEED_TASK,
+                cell=cell,
+                state_size=state_size,
+                num_steps=10,
+                epochs=args.epochs,
+                series_length=args.series_length,
+                optimizer="adam",
+                learning_rate=0.01,
             )
-            lines.append(f"| {cell} | {state_size} | {spread(row['losses'])} | {nearest(row)} | {row['seconds']:.0f} |")
+            lines.append(
+                f"| {cell} | {state_size} | {spread(row['losses'])} | {nearest(row)} | {row['seconds']:.0f} |"
+            )
             print(lines[-1], file=sys.stderr)
     return lines
 
@@ -78,8 +86,14 @@ def styles(args, process, steps) -> list[str]:
     for t in steps:
         for reset in (True, False):
             common = dict(
-                cell=args.cell, state_size=16, num_steps=t, epochs=args.epochs, series_length=args.series_length,
-                optimizer="adam", learning_rate=0.01, reset_state=reset,
+                cell=args.cell,
+                state_size=16,
+                num_steps=t,
+                epochs=args.epochs,
+                series_length=args.series_length,
+                optimizer="adam",
+                learning_rate=0.01,
+                reset_state=reset,
             )
             tf = run(process, **common)
             true = run(process, truncation="true", **common)
@@ -95,10 +109,13 @@ def styles(args, process, steps) -> list[str]:
                 opts = f"no bound | {spread(true['losses'])} | no bound"
                 extra = ""
             lines.append(
-                f"| {t} | {'reset' if reset else 'carried'} | {spread(tf['losses'])} | {opts} | {ratio:.1f} | {extra} |"
+                f"| {t} | {'reset' if reset else 'carried'} | {spread(tf['losses'])} | {opts} "
+                f"| {ratio:.1f} | {extra} |"
             )
             print(lines[-1], file=sys.stderr)
-    levels = ", ".join(f"{{{format_lags(s)}}} {process.cross_entropy(s).value:.4f}" for s in process.subsets())
+    levels = ", ".join(
+        f"{{{format_lags(s)}}} {process.cross_entropy(s).value:.4f}" for s in process.subsets()
+    )
     lines += ["", f"H(Y | X_S): {levels}"]
     return lines
 
@@ -107,7 +124,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short series, few T: a smoke run")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--series-length", type=int, default=None, help="default 1,000,000 (20,000 with --quick)")
+    parser.add_argument(
+        "--series-length", type=int, default=None, help="default 1,000,000 (20,000 with --quick)"
+    )
     parser.add_argument("--cell", default="rnn", help="the cell of part 2")
     parser.add_argument("--part", choices=("cells", "styles", "both"), default="both")
     parser.add_argument("--json", type=Path, default=None)
@@ -120,10 +139,21 @@ def main() -> None:
     if args.part in ("cells", "both"):
         out += ["## Cells: the seed task, T = 10, state carried, Adam 0.01", "", *cells(args), ""]
     if args.part in ("styles", "both"):
-        for process, steps in ((SEED_TASK, (4, 5, 9, 12) if not args.quick else (4,)), (HELD_OUT, (2, 4, 7, 10) if not args.quick else (2,))):
-            out += [f"## Truncation styles, {args.cell} state 16, Adam 0.01, {args.epochs} epoch(s)", "", *styles(args, process, steps), ""]
+        for process, steps in (
+            (SEED_TASK, (4, 5, 9, 12) if not args.quick else (4,)),
+            (HELD_OUT, (2, 4, 7, 10) if not args.quick else (2,)),
+        ):
+            out += [
+                f"## Truncation styles, {args.cell} state 16, Adam 0.01, {args.epochs} epoch(s)",
+                "",
+                *styles(args, process, steps),
+                "",
+            ]
     print("\n".join(out))
-    print(f"{time.perf_counter() - start:.0f} s in all; {args.epochs} epoch(s) of {args.series_length:,} steps in 200 rows; seeds {', '.join(map(str, SEEDS))}")
+    print(
+        f"{time.perf_counter() - start:.0f} s in all; {args.epochs} epoch(s) of {args.series_length:,} steps "
+        f"in 200 rows; seeds {', '.join(map(str, SEEDS))}"
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
 

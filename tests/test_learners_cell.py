@@ -4,9 +4,9 @@ in float64, the cut at window borders, models kept apart, and the one-step probe
 import numpy as np
 import pytest
 
+from echo_theory.errors import SettingError
 from echo_theory.learners import CELLS, get_cell, unroll_for
 from echo_theory.learners.cell import PARAMETERS
-from echo_theory.errors import SettingError
 
 
 def tiny_case(cell, models=2, state=3, batch=4, steps=4, windows=1, seed=0):
@@ -52,7 +52,9 @@ def test_gradient_check(name, windows, reset_state):
     unroll.forward(params, x, y, h0, reset_state)
     grads = cell.Parameters.zeros(params.models, params.state_size)
     dh0, dx = unroll.backward(params, grads, input_gradient=True)
-    numeric = cell.Parameters(numeric_gradient(lambda: total_loss(params, x, y, h0, reset_state), params.flat), params.state_size)
+    numeric = cell.Parameters(
+        numeric_gradient(lambda: total_loss(params, x, y, h0, reset_state), params.flat), params.state_size
+    )
     for parameter in PARAMETERS:
         assert rel_error(getattr(numeric, parameter), getattr(grads, parameter)) < 1e-6, parameter
     assert rel_error(numeric_gradient(lambda: total_loss(params, x, y, h0, reset_state), h0), dh0) < 1e-6
@@ -79,7 +81,9 @@ def test_no_gradient_crosses_a_window_border(name):
     flipped = x.copy()
     flipped[0, -1] = 1 - flipped[0, -1]
     later = unroll_for(params, x.shape[3], x.shape[1], 2)
-    assert abs(later.forward(params, flipped, y, h0)[1].sum() - both.forward(params, x, y, h0)[1].sum()) > 1e-6
+    assert (
+        abs(later.forward(params, flipped, y, h0)[1].sum() - both.forward(params, x, y, h0)[1].sum()) > 1e-6
+    )
 
 
 @pytest.mark.parametrize("name", list(CELLS))
@@ -93,7 +97,9 @@ def test_models_are_independent(name):
     for m in range(3):
         one = cell.Parameters(params.flat[m : m + 1].copy(), params.state_size)
         alone = unroll_for(one, x.shape[3], x.shape[1])
-        assert np.isclose(alone.forward(one, x[:, :, m : m + 1], y[:, :, m : m + 1], h0[m : m + 1])[0, 0], losses[m])
+        assert np.isclose(
+            alone.forward(one, x[:, :, m : m + 1], y[:, :, m : m + 1], h0[m : m + 1])[0, 0], losses[m]
+        )
         own = cell.Parameters.zeros(1, params.state_size)
         alone.backward(one, own)
         np.testing.assert_allclose(own.flat[0], grads.flat[m], rtol=1e-12, atol=1e-15)

@@ -28,7 +28,9 @@ def test_forward_is_the_textbook_lstm():
             a = W_x @ np.eye(2)[int(x[0, t, 0, col])] + b + W_h @ h
             c = sigmoid(a[f_]) * c + sigmoid(a[i_]) * np.tanh(a[g_])
             h = sigmoid(a[o_]) * np.tanh(c)
-            np.testing.assert_allclose(unroll.states[0, t + 1, 0, :, col], np.concatenate([h, c]), rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(
+                unroll.states[0, t + 1, 0, :, col], np.concatenate([h, c]), rtol=1e-13, atol=1e-15
+            )
             logits = params.W_hy[0] @ h + params.b_y[0]
             total -= logits[int(y[0, t, 0, col])] - np.log(np.exp(logits).sum())
     assert np.isclose(loss, total / (steps * batch), rtol=1e-13)

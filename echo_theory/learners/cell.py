@@ -149,7 +149,11 @@ class Cell:
 
     def weights(self, params: Parameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h, r = params.state_size, self.rows(params.state_size)
-        W, W_hT, W_x = np.empty((params.models, r, h + 2)), np.empty((params.models, h, r)), np.empty((params.models, 1, r))
+        W, W_hT, W_x = (
+            np.empty((params.models, r, h + 2)),
+            np.empty((params.models, h, r)),
+            np.empty((params.models, 1, r)),
+        )
         self.fill_weights(params, W, W_hT, W_x)
         return W, W_hT, W_x
 
@@ -355,7 +359,9 @@ class Unroll:
             vw, aw = v[w], acts[w]
             for t in range(steps):
                 step(W, vw[t], vw[t + 1], aw[t], scratch)
-        loss, self.output_cache = output_forward(params.W_hy, params.b_y, self.hs[:n, 1:], self.y[:n], self.z[:n])
+        loss, self.output_cache = output_forward(
+            params.W_hy, params.b_y, self.hs[:n, 1:], self.y[:n], self.z[:n]
+        )
         return loss
 
     def backward(self, params: Parameters, grads: Parameters, input_gradient: bool = False):

@@ -35,7 +35,12 @@ class GRU(cell.Cell):
         t1 = scratch[0]
         np.matmul(W, v, out=acts)
         sigmoid(acts[..., : 2 * h, :])
-        r, z, n, hn = acts[..., :h, :], acts[..., h : 2 * h, :], acts[..., 2 * h : 3 * h, :], acts[..., 3 * h :, :]
+        r, z, n, hn = (
+            acts[..., :h, :],
+            acts[..., h : 2 * h, :],
+            acts[..., 2 * h : 3 * h, :],
+            acts[..., 3 * h :, :],
+        )
         np.multiply(r, hn, out=t1)
         n += t1
         np.tanh(n, out=n)
@@ -47,8 +52,18 @@ class GRU(cell.Cell):
     def step_backward(self, W_hT, dS, v, v_next, acts, dA, scratch) -> None:
         h = acts.shape[-2] // 4
         t1, t2, t3 = scratch
-        r, z, n, hn = acts[..., :h, :], acts[..., h : 2 * h, :], acts[..., 2 * h : 3 * h, :], acts[..., 3 * h :, :]
-        dr, dz, dan, dhn = dA[..., :h, :], dA[..., h : 2 * h, :], dA[..., 2 * h : 3 * h, :], dA[..., 3 * h :, :]
+        r, z, n, hn = (
+            acts[..., :h, :],
+            acts[..., h : 2 * h, :],
+            acts[..., 2 * h : 3 * h, :],
+            acts[..., 3 * h :, :],
+        )
+        dr, dz, dan, dhn = (
+            dA[..., :h, :],
+            dA[..., h : 2 * h, :],
+            dA[..., 2 * h : 3 * h, :],
+            dA[..., 3 * h :, :],
+        )
         np.subtract(v[..., 2:, :], n, out=t1)
         np.multiply(dS, t1, out=dz)  # dh'/dz = h - n
         np.subtract(1.0, z, out=t2)

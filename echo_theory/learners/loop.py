@@ -61,7 +61,9 @@ class Trainer:
         if s.truncation == "true":
             t = s.num_steps
             start = w * t
-            return self.unroll.forward(self.params, x[start : start + 2 * t - 1], y[start + t - 1 : start + 2 * t - 1], h0)
+            return self.unroll.forward(
+                self.params, x[start : start + 2 * t - 1], y[start + t - 1 : start + 2 * t - 1], h0
+            )
         return self.unroll.forward(self.params, x[w : w + 1], y[w : w + 1], h0)[0]
 
     def run_epoch(self, x: np.ndarray, y: np.ndarray, epoch: int = 1, progress: Progress | None = None):

@@ -13,7 +13,16 @@ import numpy as np
 from . import cell
 from .cell import PARAMETERS, Block, probability, step_states
 
-__all__ = ["PARAMETERS", "Parameters", "RNN", "Unroll", "init_parameters", "parameter_count", "probability", "step_states"]
+__all__ = [
+    "PARAMETERS",
+    "RNN",
+    "Parameters",
+    "Unroll",
+    "init_parameters",
+    "parameter_count",
+    "probability",
+    "step_states",
+]
 
 
 class RNN(cell.Cell):

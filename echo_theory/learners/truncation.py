@@ -37,7 +37,16 @@ class TrueUnroll:
     reset state). Returns the block's mean loss, (M,).
     """
 
-    def __init__(self, cell: Cell, models: int, state_size: int, batch_size: int, num_steps: int, block: int, reset_state: bool):
+    def __init__(
+        self,
+        cell: Cell,
+        models: int,
+        state_size: int,
+        batch_size: int,
+        num_steps: int,
+        block: int,
+        reset_state: bool,
+    ):
         t, k, m, h, b = num_steps, block, models, state_size, batch_size
         s, r = cell.state_blocks * h, cell.rows(h)
         self.cell, self.reset_state = cell, reset_state
