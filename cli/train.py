@@ -188,7 +188,7 @@ def train(
     fmt,
     quiet,
 ) -> None:
-    """Train a NumPy RNN with truncated backprop and compare its held-out loss with the theory.
+    """Train a NumPy RNN, GRU or LSTM with truncated backprop and compare its held-out loss with the theory.
 
     The defaults are the R2RT post's settings. Beside the held-out loss: the learned subset
     whose exact value is nearest, the truncation bound (the lags <= T-1; exact only with
@@ -197,6 +197,7 @@ def train(
     \b
     echo-theory train --rule 3:+0.5 --rule 8:-0.25
     echo-theory train --rule 3:+0.5 --rule 8:-0.25 --num-steps 9 --reset-state
+    echo-theory train --rule 3:+0.5 --rule 8:-0.25 --cell lstm --truncation true --seeds 0-2
     """
     process = build_process(rules, base, p_x, clip)
     settings = TrainSettings(

@@ -1,5 +1,5 @@
-"""Training the RNN with truncated backprop, as the post did, and reading the result against
-the exact theory.
+"""Training a learner (the RNN, a GRU or an LSTM: ``learners/``) with truncated backprop, as the
+post did, and reading the result against the exact theory.
 
 Each epoch draws a fresh series of N steps, cuts it into B contiguous rows (one per batch
 entry) and walks them in windows of T steps. Each window is one update: forward from the
@@ -12,7 +12,9 @@ Beside it: the subset of rule lags whose exact value lies nearest, the truncatio
 lags <= T-1), and the average effect of each rule lag on the model's P(y=1). With a reset
 state these are the exact window optima, (1/T) sum_k H(Y | X_{S, lags <= k}); with a carried
 state the state can hold older inputs, so the plain H(Y | X_S) is the reference and the
-truncation "bound" is none.
+truncation "bound" is none. With true truncation (``truncation="true"``, BPTT(T, 1)) and a
+reset state every prediction sees exactly the lags <= T-1, and the references are
+H(Y | X_{S, lags <= T-1}); the loop itself is ``learners.loop.Trainer``.
 """
 
 from __future__ import annotations
