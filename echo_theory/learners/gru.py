@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cell
-from .cell import Block, sigmoid
+from .cell import Block, sigmoid, tanh
 
 __all__ = ["GRU", "Parameters", "Unroll"]
 
@@ -24,13 +24,13 @@ class GRU(cell.Cell):
     blocks = (
         Block(0, inputs=True, hidden=True, scale=-1.0),  # r
         Block(1, inputs=True, hidden=True, scale=-1.0),  # z
-        Block(2, inputs=True, hidden=False),  # W_in x + b_n, then n itself
-        Block(2, inputs=False, hidden=True),  # W_hn h
+        Block(2, inputs=True, hidden=False, scale=-2.0),  # W_in x + b_n, then n itself
+        Block(2, inputs=False, hidden=True, scale=-2.0),  # W_hn h (times -2, see ``tanh``)
     )
     scratch_blocks = (1, 1, 2)
 
     def step_forward(self, W, v, v_next, acts, scratch) -> None:
-        """acts = [r; z; n; W_hn h] after the step."""
+        """acts = [r; z; n; -2 W_hn h] after the step."""
         h = acts.shape[-2] // 4
         t1 = scratch[0]
         np.matmul(W, v, out=acts)
@@ -42,8 +42,8 @@ class GRU(cell.Cell):
             acts[..., 3 * h :, :],
         )
         np.multiply(r, hn, out=t1)
-        n += t1
-        np.tanh(n, out=n)
+        n += t1  # -2 (W_in x + b_n + r W_hn h)
+        tanh(n)
         h_new = v_next[..., 2:, :]
         np.subtract(v[..., 2:, :], n, out=h_new)  # h' = n + z (h - n)
         h_new *= z
@@ -66,20 +66,22 @@ class GRU(cell.Cell):
         )
         np.subtract(v[..., 2:, :], n, out=t1)
         np.multiply(dS, t1, out=dz)  # dh'/dz = h - n
-        np.subtract(1.0, z, out=t2)
-        t2 *= dS  # dn = dh' (1 - z)
+        np.multiply(dS, z, out=t2)  # the direct path h -> h', kept for the end
+        direct = t2
+        dn = t3[..., :h, :]
+        np.subtract(dS, direct, out=dn)  # dn = dh' (1 - z)
         np.multiply(n, n, out=t1)
         np.subtract(1.0, t1, out=t1)
-        np.multiply(t2, t1, out=dan)  # through tanh: also the gradient at W_in x + b_n
+        np.multiply(dn, t1, out=dan)  # through tanh: also the gradient at W_in x + b_n
         np.multiply(dan, r, out=dhn)
         np.multiply(dan, hn, out=dr)
+        dr *= -0.5  # hn holds -2 W_hn h
         rz = acts[..., : 2 * h, :]
         np.multiply(rz, rz, out=t3)
         np.subtract(rz, t3, out=t3)  # sigmoid' = s (1 - s)
         dA[..., : 2 * h, :] *= t3
-        np.multiply(dS, z, out=t1)  # the direct path h -> h'
         np.matmul(W_hT, dA, out=dS)
-        dS += t1
+        dS += direct
 
 
 CELL = GRU()

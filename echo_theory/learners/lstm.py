@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cell
-from .cell import Block, sigmoid
+from .cell import Block, sigmoid, tanh
 
 __all__ = ["LSTM", "Parameters", "Unroll"]
 
@@ -27,7 +27,7 @@ class LSTM(cell.Cell):
         Block(0, inputs=True, hidden=True, scale=-1.0),  # i
         Block(1, inputs=True, hidden=True, scale=-1.0),  # f
         Block(3, inputs=True, hidden=True, scale=-1.0),  # o
-        Block(2, inputs=True, hidden=True),  # g
+        Block(2, inputs=True, hidden=True, scale=-2.0),  # g (see ``cell.tanh``)
     )
     state_blocks = 2
     extra_blocks = 1  # tanh(c') kept for backward
@@ -43,15 +43,15 @@ class LSTM(cell.Cell):
         a = acts[..., : 4 * h, :]
         np.matmul(W, v[..., : h + 2, :], out=a)
         sigmoid(acts[..., : 3 * h, :])
-        g = acts[..., 3 * h : 4 * h, :]
-        np.tanh(g, out=g)
+        tanh(acts[..., 3 * h : 4 * h, :])
         i, f, o, g = (acts[..., k * h : (k + 1) * h, :] for k in range(4))
         tc = acts[..., 4 * h :, :]
         c = v_next[..., h + 2 :, :]
         np.multiply(f, v[..., h + 2 :, :], out=c)
         np.multiply(i, g, out=scratch[0])
         c += scratch[0]
-        np.tanh(c, out=tc)
+        np.multiply(c, -2.0, out=tc)
+        tanh(tc)
         np.multiply(o, tc, out=v_next[..., 2 : h + 2, :])
 
     def step_backward(self, W_hT, dS, v, v_next, acts, dA, scratch) -> None:
