@@ -12,7 +12,8 @@ ours; its second bias (bias_hh) is frozen at zero, so that it has exactly our pa
 Before timing, both start from the same weights on the same data and must agree: the first
 loss to 1e-12, the weights after five updates to 1e-6 (float64).
 
-Figures are medians of repeated epochs, after a warm-up. "Models at once" trains several
+Figures are medians of repeated epochs, after a warm-up; ours and PyTorch's two precisions run
+in turn, repeat by repeat, so that they share the load of a shared machine. "Models at once" trains several
 seeds side by side on one array axis (each on its own data); its figure is per model.
 
 Needs the bench extra: pip install -e '.[bench]'  (torch, CPU wheel)
@@ -57,17 +58,24 @@ def data_for(settings: TrainSettings, models: int, seed: int = 0):
     return layout(np.stack([s[0] for s in series])), layout(np.stack([s[1] for s in series]))
 
 
-def time_numpy(settings: TrainSettings, x, y, repeats: int) -> float:
-    """Median seconds per epoch over ``x``/``y``, a fresh model each time."""
+def numpy_epoch(settings: TrainSettings, x, y):
+    """A timed epoch over ``x``/``y`` with a fresh model: returns a function that runs it."""
     models = x.shape[-2]
-    times = []
-    for r in range(repeats + 1):
+
+    def run() -> float:
         trainer = Trainer(settings, list(range(models)))
         start = time.perf_counter()
         trainer.run_epoch(x, y)
-        if r:  # the first is a warm-up
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        return time.perf_counter() - start
+
+    return run
+
+
+def time_numpy(settings: TrainSettings, x, y, repeats: int) -> float:
+    """Median seconds per epoch over ``x``/``y``, a fresh model each time, after a warm-up."""
+    run = numpy_epoch(settings, x, y)
+    run()
+    return statistics.median(run() for _ in range(repeats))
 
 
 class TorchModel:
@@ -204,26 +212,33 @@ def check_agreement(torch, settings: TrainSettings, x, y) -> None:
     )
 
 
-def time_torch(torch, settings: TrainSettings, x, y, dtype, repeats: int) -> float:
+def torch_epoch(torch, settings: TrainSettings, x, y, dtype):
     tx, ty = torch_inputs(torch, x, y, dtype)
-    times = []
-    for r in range(repeats + 1):
+
+    def run() -> float:
         model = TorchModel(torch, settings, dtype)
         start = time.perf_counter()
         model.run(tx, ty)
-        if r:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        return time.perf_counter() - start
+
+    return run
 
 
-def compare(torch, settings, repeats, label, table_row=True):
-    """Check, then time ours and PyTorch's (float64 and float32); returns (ours/s, best theirs/s)."""
+def compare(torch, settings, repeats, label):
+    """Check, then time ours and PyTorch's (float64 and float32), interleaved repeat by repeat
+    so that all three see the same load on a shared machine; returns (ours/s, best theirs/s)."""
     x, y = data_for(settings, 1)
     check_agreement(torch, settings, x, y)
     updates = Trainer(settings, [0]).updates(x)
-    ours = updates / time_numpy(settings, x, y, repeats)
-    theirs64 = updates / time_torch(torch, settings, x, y, torch.float64, repeats)
-    theirs32 = updates / time_torch(torch, settings, x, y, torch.float32, repeats)
+    runs = [numpy_epoch(settings, x, y), torch_epoch(torch, settings, x, y, torch.float64)]
+    runs.append(torch_epoch(torch, settings, x, y, torch.float32))
+    for run in runs:  # warm-up
+        run()
+    times = [[], [], []]
+    for _ in range(repeats):
+        for run, kept in zip(runs, times, strict=True):
+            kept.append(run())
+    ours, theirs64, theirs32 = (updates / statistics.median(kept) for kept in times)
     best = max(theirs64, theirs32)
     print(
         f"| {label} | {updates} | {ours:,.0f}/s | {theirs64:,.0f}/s | {theirs32:,.0f}/s "
