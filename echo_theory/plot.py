@@ -89,7 +89,10 @@ def plot_training(result: TrainResult | Sequence[TrainResult], path: str | os.Pa
             color="0.3",
         )
     protocol = "state reset at every window" if settings.reset_state else "state carried"
-    style = "" if settings.truncation == "tf" else ", true truncation"
+    style = ""
+    if settings.truncation == "true":
+        style = ", true truncation"
+        protocol = "state reset T steps before every loss" if settings.reset_state else "state carried"
     axes.set_title(
         f"{result.process.describe()}\n{settings.cell.upper()}, T = {settings.num_steps}, "
         f"H = {settings.state_size}, {protocol}{style}",
