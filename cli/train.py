@@ -1,4 +1,5 @@
-"""``echo-theory train``: a NumPy RNN trained with truncated backprop, read against the exact theory."""
+"""``echo-theory train``: a NumPy RNN, GRU or LSTM trained with truncated backprop, read against
+the exact theory."""
 
 from __future__ import annotations
 
@@ -9,13 +10,41 @@ from pathlib import Path
 import click
 
 from echo_theory.atomic import check_output_path
+from echo_theory.errors import SettingError
 from echo_theory.plot import check_target, plot_training, require_matplotlib
-from echo_theory.settings import OPTIMIZERS, TrainSettings
+from echo_theory.settings import CELLS, OPTIMIZERS, TRUNCATIONS, TrainSettings
 
 from .options import PositiveNumber, WholeNumber, build_process, format_option, process_options
 from .output import emit, to_json
 
 _DEFAULTS = TrainSettings()
+MAX_SEEDS = 1024  # models trained side by side, each with its own arrays
+
+
+class SeedList(click.ParamType):
+    """Seeds as a list: 0,1,2 or ranges such as 0-4 (both ends included), or both: 0-2,7."""
+
+    name = "seeds"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        seeds: list[int] = []
+        for part in str(value).split(","):
+            low, dash, high = part.strip().partition("-")
+            try:
+                first = int(low, 10)
+                last = int(high, 10) if dash else first
+            except ValueError:
+                self.fail(f"{value!r} is not a list of seeds such as 0,1,2 or 0-4", param, ctx)
+            if first < 0 or last < first:
+                self.fail(f"{part.strip()!r}: seeds are integers >= 0, ranges low-high", param, ctx)
+            if len(seeds) + last - first + 1 > MAX_SEEDS:
+                self.fail(f"{value!r} gives more than {MAX_SEEDS} seeds", param, ctx)
+            seeds.extend(range(first, last + 1))
+        if len(set(seeds)) != len(seeds):
+            self.fail(f"{value!r} repeats a seed", param, ctx)
+        return tuple(seeds)
 
 
 def _check_series_format(path: str) -> None:
@@ -115,12 +144,30 @@ class ProgressLine:
 )
 @click.option("--reset-state", is_flag=True, help="Zero the state at every window instead of carrying it.")
 @click.option(
+    "--cell", type=click.Choice(CELLS), default=_DEFAULTS.cell, show_default=True, help="The recurrent cell."
+)
+@click.option(
+    "--truncation",
+    type=click.Choice(TRUNCATIONS),
+    default=_DEFAULTS.truncation,
+    show_default=True,
+    help="tf: windows of T steps, one update each (BPTT(T, T)); true: every loss backpropagated "
+    "exactly T steps, one update per T losses (BPTT(T, 1)).",
+)
+@click.option(
     "--seed",
     type=WholeNumber(0),
     default=_DEFAULTS.seed,
     show_default=True,
     metavar="S",
     help="Seeds the weights, the training series and the held-out one.",
+)
+@click.option(
+    "--seeds",
+    type=SeedList(),
+    default=None,
+    metavar="LIST",
+    help="Train one model per seed side by side, e.g. 0,1,2 or 0-4; one row per seed, mean and range.",
 )
 @click.option(
     "--plot",
@@ -151,13 +198,16 @@ def train(
     optimizer,
     clip_norm,
     reset_state,
+    cell,
+    truncation,
     seed,
+    seeds,
     plot_path,
     predictions_path,
     fmt,
     quiet,
 ) -> None:
-    """Train a NumPy RNN with truncated backprop and compare its held-out loss with the theory.
+    """Train a NumPy RNN, GRU or LSTM with truncated backprop and compare its held-out loss with the theory.
 
     The defaults are the R2RT post's settings. The held-out series is read as `echo-theory
     score` reads any model: the loss with its standard error, the verdict, the subset whose
@@ -167,6 +217,7 @@ def train(
     \b
     echo-theory train --rule 3:+0.5 --rule 8:-0.25
     echo-theory train --rule 3:+0.5 --rule 8:-0.25 --num-steps 9 --reset-state
+    echo-theory train --rule 3:+0.5 --rule 8:-0.25 --cell lstm --truncation true --seeds 0-2
     """
     process = build_process(rules, base, p_x, clip)
     settings = TrainSettings(
@@ -179,8 +230,12 @@ def train(
         optimizer=optimizer,
         reset_state=reset_state,
         clip_norm=clip_norm,
-        seed=seed,
+        seed=seed if seeds is None else seeds[0],
+        cell=cell,
+        truncation=truncation,
     )
+    if seeds is not None and click.get_current_context().get_parameter_source("seed").name != "DEFAULT":
+        raise SettingError("give --seed S or --seeds LIST, not both")
     settings.check(process)
     if plot_path is not None:  # before a long run, not after it
         check_target(plot_path)
@@ -188,18 +243,70 @@ def train(
     if predictions_path is not None:
         check_output_path(predictions_path, "--save-predictions")
         _check_series_format(predictions_path)
+        if seeds is not None and len(seeds) > 1:
+            raise SettingError(
+                "--save-predictions writes one model's predictions: give --seed S, not --seeds"
+            )
     from echo_theory.series import write_series
-    from echo_theory.training import train as train_model  # NumPy loads for this command only
+    from echo_theory.training import train_seeds  # NumPy loads for this command only
 
     progress = None if quiet or not sys.stderr.isatty() else ProgressLine(epochs)
     try:
-        result = train_model(process, settings, progress)
+        results = train_seeds(process, settings, [settings.seed] if seeds is None else seeds, progress)
     finally:
         if progress is not None:
             progress.close()
     if plot_path is not None:
-        plot_training(result, plot_path)
+        plot_training(results[0] if seeds is None else results, plot_path)
     if predictions_path is not None:
-        x, y, p = result.held_out
+        x, y, p = results[0].held_out
         write_series(predictions_path, {"x": x, "y": y, "p": p})
-    emit(to_json(result.to_dict()) if fmt == "json" else result.to_text())
+    if seeds is None:
+        emit(to_json(results[0].to_dict()) if fmt == "json" else results[0].to_text())
+    else:
+        emit(to_json({"runs": [r.to_dict() for r in results]}) if fmt == "json" else seeds_text(results))
+
+
+def seeds_text(results) -> str:
+    """The first seed's heading, then one row per seed (held-out loss, verdict, best match),
+    the mean and the range, and the truncation bound the rows are read against."""
+    from echo_theory import render
+    from echo_theory.rules import format_lags
+
+    first = results[0]
+    heading = first.to_text().split("\n")[:2]
+    heading[1] = (
+        heading[1].rsplit("; seed ", 1)[0] + f"; seeds {', '.join(str(r.settings.seed) for r in results)}"
+    )
+    losses = [r.final_loss for r in results]
+
+    def verdict(r) -> str:
+        if r.score is None:
+            return ""
+        v = r.score.verdict
+        partial = f" ({format_lags(v.partial)} in part)" if v.partial else ""
+        return f"{v.kind} {format_lags(v.learned)}{partial}"
+
+    rows = [
+        [
+            str(r.settings.seed),
+            render.fixed(r.final_loss, 4),
+            verdict(r),
+            "" if r.score is None else format_lags(r.score.best_match.learned),
+        ]
+        for r in results
+    ]
+    rows.append(["mean", render.fixed(sum(losses) / len(losses), 4), "", ""])
+    rows.append(["range", f"{render.fixed(min(losses), 4)} to {render.fixed(max(losses), 4)}", "", ""])
+    bound = first.truncation_bound
+    note = "exact" if first.bound_is_exact else "not a bound: the carried state can hold older inputs"
+    lines = [
+        *heading,
+        "",
+        render.text_table(
+            ["seed", "held-out loss", "verdict", "best match"], rows, [False, True, False, False]
+        ),
+        f"truncation bound: {format_lags(bound.learned)} {render.fixed(bound.cross_entropy.value, 4)} nats "
+        f"(lags <= {first.settings.num_steps - 1}; {note})",
+    ]
+    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""What a trained RNN does on a fresh held-out series: its loss, and the lags it uses.
+"""What a trained model (any cell) does on a fresh held-out series: its loss, and the lags it uses.
 
 Both run under the training's state protocol: the state carried along each row of the batch,
 or zeroed at the start of every window (``reset_state``).
@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .rnn import Parameters, Unroll, probability, step_states
+from .errors import TrainingError
+from .learners import Parameters, probability, step_states, unroll_for
+from .learners.truncation import TrueUnroll
 
 # Lag effects are measured on at least about this many (position, row) targets per lag, in
 # blocks spread evenly over the series: a standard error near 1e-3 at a bounded cost.
@@ -42,18 +44,24 @@ def evaluate(
     num_steps: int,
     reset_state: bool,
     lags: Sequence[int] = (),
+    truncation: str = "tf",
 ) -> tuple[np.ndarray, dict[int, np.ndarray | None]]:
     """Held-out mean cross entropy per model, (M,), and each lag's mean effect per model.
 
-    ``x`` and ``y`` are arranged windows (W, T, M, B), see ``arrange``.
+    ``x`` and ``y`` are arranged windows (W, T, M, B), see ``arrange``. With the state carried
+    both truncation styles predict the same way (from the state carried along the row); with
+    ``truncation="true"`` and a reset state every prediction starts from a zero state T - 1
+    steps back (``evaluate_chains``).
     """
+    if truncation == "true" and reset_state:
+        return evaluate_chains(params, x, y, lags)
     windows, steps, models, batch = x.shape
     depth = max(lags, default=0)
     # A block holds at least ``depth`` steps, so the targets of a block reach back at most
     # into the block before it, whose last ``depth`` states are kept as a tail.
     per_block = min(windows, max(1, -(-max(_BLOCK_STEPS, depth) // steps)))  # no more than there are
-    unroll = Unroll(models, params.state_size, batch, steps, per_block)
-    state = np.zeros((models, params.state_size, batch))
+    unroll = unroll_for(params, batch, steps, per_block)
+    state = np.zeros((models, params.state_rows, batch))
     blocks = -(-windows // per_block)
     stride = max(1, -(-windows * steps * batch // EFFECT_TARGETS))  # measure every stride-th block
     tail_states = tail_x = None
@@ -70,7 +78,7 @@ def evaluate(
         if not lags or not (measure or (next_measured and not reset_state)):
             continue
         n = xb.shape[0]
-        before = unroll.states_before().reshape(n * steps, models, params.state_size, batch)
+        before = unroll.states_before().reshape(n * steps, models, params.state_rows, batch)
         inputs = xb.reshape(n * steps, models, batch)
         if measure:
             states, offset = before, 0
@@ -116,29 +124,107 @@ def _add_effects(params, states, inputs, offset, start, steps, reset_state, lag,
 _EDGE = 2.0**-53
 
 
-def predict(params: Parameters, x: np.ndarray, y: np.ndarray, num_steps: int, reset_state: bool, length: int):
-    """The model's P(y=1) at every held-out step, (M, length), aligned with the series that
-    ``arrange`` cut into ``x`` and ``y`` (W, T, M, B): row b of the batch holds steps
-    b * (length // B) onward, its state starting at zero. Steps that ``arrange`` dropped (the
-    end of each row, and of the series) are NaN."""
+def predict(
+    params: Parameters,
+    x: np.ndarray,
+    y: np.ndarray,
+    num_steps: int,
+    reset_state: bool,
+    length: int,
+    truncation: str = "tf",
+) -> np.ndarray:
+    """The model's P(y=1) at every held-out step, (M, length), for any cell, aligned with the
+    series that ``arrange`` cut into ``x`` and ``y`` (W, T, M, B): row b of the batch holds steps
+    b * (length // B) onward, its state starting at zero. Steps that ``arrange`` dropped (the end
+    of each row, and of the series) are NaN; so are the first T - 1 steps of each row with true
+    truncation and a reset state, where no chain of T steps fits. A prediction that is not a
+    number (parameters that stopped being finite) is a TrainingError."""
     windows, steps, models, batch = x.shape
     row = length // batch
     out = np.full((models, batch, row), np.nan)
-    per_block = min(windows, max(1, -(-_BLOCK_STEPS // steps)))  # no more than there are
-    unroll = Unroll(models, params.state_size, batch, steps, per_block)
-    state = np.zeros((models, params.state_size, batch))
-    for first in range(0, windows, per_block):
-        xb, yb = x[first : first + per_block], y[first : first + per_block]
-        unroll.forward(params, xb, yb, state, reset_state)
-        if not reset_state:
-            state = unroll.final_state.copy()
-        n = xb.shape[0]
-        # the state after step t is the one before step t + 1: hs[w, 1:] (see rnn.Unroll)
-        p = probability(params, unroll.hs[:n, 1:])  # (n, T, M, B)
-        out[:, :, first * steps : (first + n) * steps] = p.reshape(n * steps, models, batch).transpose(
-            1, 2, 0
-        )
+    if truncation == "true" and reset_state:
+        _predict_chains(params, x, y, out)
+    else:
+        per_block = min(windows, max(1, -(-_BLOCK_STEPS // steps)))  # no more than there are
+        unroll = unroll_for(params, batch, steps, per_block)
+        state = np.zeros((models, params.state_rows, batch))
+        for first in range(0, windows, per_block):
+            xb, yb = x[first : first + per_block], y[first : first + per_block]
+            unroll.forward(params, xb, yb, state, reset_state)
+            if not reset_state:
+                state = unroll.final_state.copy()
+            n = xb.shape[0]
+            p = unroll.probabilities()  # (n, T, M, B)
+            _check_finite(p)
+            out[:, :, first * steps : (first + n) * steps] = p.reshape(n * steps, models, batch).transpose(
+                1, 2, 0
+            )
     np.clip(out, _EDGE, 1 - _EDGE, out=out)
     full = np.full((models, length), np.nan)
     full[:, : batch * row] = out.reshape(models, batch * row)
     return full
+
+
+def _check_finite(p: np.ndarray) -> None:
+    """A prediction that is not a number comes from parameters that stopped being finite."""
+    if np.isnan(p).any():
+        raise TrainingError("the held-out loss is not finite; try a smaller --learning-rate or --clip-norm 1")
+
+
+def _predict_chains(params: Parameters, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """True truncation with a reset state: P(y_t=1) from a chain of T steps that starts at zero
+    over x[t-T+1] ... x[t], for every t >= T - 1 of each row, into ``out`` (M, B, row)."""
+    windows, steps, models, batch = x.shape
+    xs, ys = x.reshape(windows * steps, models, batch), y.reshape(windows * steps, models, batch)
+    targets = len(xs) - (steps - 1)
+    if targets <= 0:
+        return
+    block = max(1, min(targets, _BLOCK_STEPS // steps or 1))
+    chains = {}
+    for start in range(0, targets, block):
+        k = min(block, targets - start)
+        if k not in chains:  # the last block may be shorter
+            chains[k] = TrueUnroll(params.cell, models, params.state_size, batch, steps, k, reset_state=True)
+        unroll = chains[k]
+        unroll.forward(
+            params, xs[start : start + steps - 1 + k], ys[start + steps - 1 : start + steps - 1 + k], None
+        )
+        p = unroll.probabilities()  # (K, M, B)
+        _check_finite(p)
+        out[:, :, start + steps - 1 : start + steps - 1 + k] = p.transpose(1, 2, 0)
+
+
+def evaluate_chains(
+    params: Parameters, x: np.ndarray, y: np.ndarray, lags: Sequence[int] = ()
+) -> tuple[np.ndarray, dict[int, np.ndarray | None]]:
+    """``evaluate`` for true truncation with a reset state: each prediction of y_t runs its own
+    chain of T steps from a zero state, over x[t-T+1] ... x[t], so it sees exactly the lags
+    <= T-1. The first T - 1 steps of a row have no such chain and are left out. A lag's effect
+    flips x[t-L] inside the chain (None for L >= T, which no chain reaches)."""
+    windows, steps, models, batch = x.shape
+    xs, ys = x.reshape(windows * steps, models, batch), y.reshape(windows * steps, models, batch)
+    targets = len(xs) - (steps - 1)
+    block = max(1, min(targets, _BLOCK_STEPS // steps or 1))
+    chains = TrueUnroll(params.cell, models, params.state_size, batch, steps, block, reset_state=True)
+    blocks = targets // block
+    stride = max(1, -(-blocks * block * batch // EFFECT_TARGETS))
+    total = np.zeros(models)
+    visible = [lag for lag in lags if lag <= steps - 1]
+    sums = {lag: np.zeros(models) for lag in visible}
+    counts = dict.fromkeys(visible, 0)
+    for b in range(blocks):
+        start = b * block
+        xb, yb = xs[start : start + steps - 1 + block], ys[start + steps - 1 : start + steps - 1 + block]
+        total += chains.forward(params, xb, yb, None) * block
+        if b % stride:
+            continue
+        for lag in visible:
+            p = []
+            for value in (0.0, 1.0):
+                chains.forward(params, xb, yb, None, force=(steps - 1 - lag, value))
+                p.append(chains.probabilities())
+            sums[lag] += (p[1] - p[0]).sum(axis=(0, 2))
+            counts[lag] += block * batch
+    loss = total / (blocks * block)
+    effects = {lag: (sums[lag] / counts[lag] if counts.get(lag) else None) for lag in lags}
+    return loss, effects

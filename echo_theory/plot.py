@@ -8,6 +8,7 @@ and only the object-oriented API is used (no pyplot, no global backend switch).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,9 +50,12 @@ def plot_format(path: str | os.PathLike) -> str:
     return suffix
 
 
-def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
-    """Draw the training loss by window, the held-out loss, and the exact reference values."""
+def plot_training(result: TrainResult | Sequence[TrainResult], path: str | os.PathLike) -> None:
+    """Draw the training loss by window, the held-out loss, and the exact reference values;
+    for several results (seeds of one setting), one curve per seed."""
     require_matplotlib()
+    results = (result,) if not isinstance(result, Sequence) else tuple(result)
+    result = results[0]
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -61,10 +65,21 @@ def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     done = [(point.epoch - 1) * settings.windows + point.window for point in result.history]
-    axes.plot(done, [point.train_loss for point in result.history], color="C0", label="training loss")
-    axes.plot(
-        [done[-1]], [result.final_loss], "o", color="C3", label=f"held-out loss {result.final_loss:.4f}"
-    )
+    for i, run in enumerate(results):
+        seed = f" (seed {run.settings.seed})" if len(results) > 1 else ""
+        axes.plot(
+            done,
+            [point.train_loss for point in run.history],
+            color=f"C{i % 10}",
+            label=f"training loss{seed}",
+        )
+        axes.plot(
+            [done[-1]],
+            [run.final_loss],
+            "o",
+            color=f"C{i % 10}" if len(results) > 1 else "C3",
+            label=f"held-out loss {run.final_loss:.4f}{seed}",
+        )
     # One dashed line per distinct value; subsets that share it share the label.
     levels: dict[float, list[str]] = {}
     for reference in result.references:
@@ -85,8 +100,13 @@ def plot_training(result: TrainResult, path: str | os.PathLike) -> None:
             color="0.3",
         )
     protocol = "state reset at every window" if settings.reset_state else "state carried"
+    style = ""
+    if settings.truncation == "true":
+        style = ", true truncation"
+        protocol = "state reset T steps before every loss" if settings.reset_state else "state carried"
     axes.set_title(
-        f"{result.process.describe()}\nT = {settings.num_steps}, H = {settings.state_size}, {protocol}",
+        f"{result.process.describe()}\n{settings.cell.upper()}, T = {settings.num_steps}, "
+        f"H = {settings.state_size}, {protocol}{style}",
         fontsize=9,
     )
     axes.set_xlabel("windows (updates)")

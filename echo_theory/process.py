@@ -18,7 +18,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Union
 
-from .errors import ProcessError
+from .errors import ProcessError, SettingError
 from .literals import check_probability, format_fraction, parse_number, parse_probability
 from .rules import Rule, parse_lags, parse_rule
 
@@ -264,6 +264,21 @@ class EchoProcess:
 
         return window_cross_entropy(self, self.learned_lags(learned), window, units)
 
+    def true_window_cross_entropy(
+        self, learned: Iterable[int] | str = (), window: int = 1, units: str = "nats"
+    ) -> ExactValue:
+        """The best loss at every position under true truncation from a reset state (each
+        prediction starts from a zero state T - 1 steps back): H(Y | X_{S, lags <= T-1}).
+
+        >>> seed = EchoProcess(["3:+0.5", "8:-0.25"])
+        >>> seed.true_window_cross_entropy([3, 8], window=5) == seed.cross_entropy([3])
+        True
+        """
+        from .exact import check_window
+
+        check_window(window)
+        return self.cross_entropy([lag for lag in self.learned_lags(learned) if lag <= window - 1], units)
+
     def lag_effect(self, lag: int) -> Probability:
         """The exact average effect of x[t-lag] on P(y=1): E over the other inputs of
         P(y=1 | x_L=1, rest) - P(y=1 | x_L=0, rest), on the clipped table.
@@ -309,13 +324,34 @@ class EchoProcess:
         learned: Iterable[Iterable[int] | str] | None = None,
         units: str = "nats",
         window: int | None = None,
+        truncation: str = "tf",
     ) -> SubsetTable:
         """One row per learned subset (every subset when ``learned`` is None); with ``window``,
-        each row also holds the subset's best mean loss over a window of that many steps."""
+        each row also holds the subset's best mean loss over a window of that many steps
+        (``truncation="true"``: its best loss when every prediction starts T - 1 steps back)."""
         from .exact import subset_table
 
+        if truncation not in ("tf", "true"):
+            raise SettingError(f"--truncation: {truncation!r} is not one of tf, true")
         chosen = None if learned is None else self.learned_subsets(learned)
-        return subset_table(self, chosen, units, window)
+        if truncation == "tf" or window is None:
+            return subset_table(self, chosen, units, window)
+        return self._true_window_table(subset_table(self, chosen, units), window)
+
+    def _true_window_table(self, table: SubsetTable, window: int) -> SubsetTable:
+        """The table's rows with H(Y | X_{S, lags <= T-1}) as their window column."""
+        from dataclasses import replace
+
+        from .exact import check_window
+
+        check_window(window)
+        values = {row.learned: row.cross_entropy for row in table.rows}
+        rows = []
+        for row in table.rows:
+            visible = tuple(lag for lag in row.learned if lag <= window - 1)
+            value = values[visible] if visible in values else self.cross_entropy(visible, table.units)
+            rows.append(replace(row, window_cross_entropy=value))
+        return replace(table, rows=tuple(rows), window=window, truncation="true")
 
     def derive(
         self,

@@ -80,12 +80,15 @@ class SubsetTable(RowsByLearned):
     units: str
     rows: tuple[SubsetEntropy, ...]
     window: int | None = None
+    truncation: str = "tf"  # "true": the window column is H(Y | X_{S, lags <= T-1})
 
     def to_dict(self) -> dict:
         """The JSON shape of ``echo-theory compute --format json``."""
         data = {"process": self.process.to_dict(), "units": self.units}
         if self.window is not None:
             data["window"] = self.window
+        if self.truncation != "tf":
+            data["truncation"] = self.truncation
         data["rows"] = [row.to_dict() for row in self.rows]
         return data
 
@@ -113,7 +116,8 @@ class SubsetTable(RowsByLearned):
     def _headers(self) -> list[str]:
         headers = ["learned", f"cross entropy ({self.units})", f"information ({self.units})"]
         if self.window is not None:
-            headers.append(f"window T={self.window} ({self.units})")
+            style = ", true" if self.truncation != "tf" else ""
+            headers.append(f"window T={self.window}{style} ({self.units})")
         return [*headers, "exact"]
 
     def _right(self) -> list[bool]:

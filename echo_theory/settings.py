@@ -15,6 +15,8 @@ from .errors import LimitError, ProcessError, SettingError
 from .process import EchoProcess
 
 OPTIMIZERS = ("adagrad", "sgd", "adam")
+CELLS = ("rnn", "gru", "lstm")
+TRUNCATIONS = ("tf", "true")  # BPTT(T, T) in windows, as TensorFlow's graphs did; BPTT(T, 1)
 MAX_STATE_SIZE = 1024  # W_hh alone is H^2 floats per model, and each step costs H^2 B
 MAX_SERIES_LENGTH = 100_000_000  # the series is held in memory, as float64 windows
 # The memory a run may plan for; None: half of this machine's memory (8 GiB where unknown).
@@ -63,6 +65,8 @@ class TrainSettings:
     reset_state: bool = False
     clip_norm: float | None = None
     seed: int = 0
+    cell: str = "rnn"
+    truncation: str = "tf"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "num_steps", whole(self.num_steps, "--num-steps", 1))
@@ -77,6 +81,10 @@ class TrainSettings:
         if self.optimizer not in OPTIMIZERS:
             raise SettingError(f"--optimizer: {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
         object.__setattr__(self, "reset_state", bool(self.reset_state))
+        if self.cell not in CELLS:
+            raise SettingError(f"--cell: {self.cell!r} is not one of {', '.join(CELLS)}")
+        if self.truncation not in TRUNCATIONS:
+            raise SettingError(f"--truncation: {self.truncation!r} is not one of {', '.join(TRUNCATIONS)}")
         if self.state_size > MAX_STATE_SIZE:
             raise LimitError(f"--state-size {self.state_size} is above the limit of {MAX_STATE_SIZE}")
         if self.series_length > MAX_SERIES_LENGTH:
@@ -89,6 +97,13 @@ class TrainSettings:
                 f"--series-length {self.series_length} in {self.batch_size} rows gives {row} steps per row, "
                 f"fewer than one window of --num-steps {self.num_steps}"
             )
+        if self.truncation == "true" and row < 2 * self.num_steps - 1:
+            # a block's T losses each reach T steps back: 2T - 1 steps of a row
+            raise SettingError(
+                f"--truncation true: --series-length {self.series_length} in {self.batch_size} rows gives "
+                f"{row} steps per row, fewer than the {2 * self.num_steps - 1} (2T - 1) that one block of "
+                f"--num-steps {self.num_steps} needs"
+            )
 
     @property
     def row_length(self) -> int:
@@ -97,7 +112,10 @@ class TrainSettings:
 
     @property
     def windows(self) -> int:
-        """Windows (updates) per epoch."""
+        """Windows (updates) per epoch: with true truncation, blocks of T losses each, after
+        the first T - 1 steps of a row (which only give the first losses their T steps back)."""
+        if self.truncation == "true":
+            return (self.row_length - (self.num_steps - 1)) // self.num_steps
         return self.row_length // self.num_steps
 
     def check(self, process: EchoProcess) -> None:
@@ -124,8 +142,8 @@ class TrainSettings:
         h = self.state_size * CELL_STATE_FACTOR.get(getattr(self, "cell", "rnn"), 1)
         depth = max(process.lags, default=0)
 
-        def unroll(windows: int) -> int:  # rnn.Unroll: v, y, z, the loss's temporaries
-            return 8 * m * b * windows * ((t + 1) * (h + 2) + 4 * t) + _STEP_OBJECTS * windows * t
+        def unroll(windows: int) -> int:  # learners' Unroll: v, the gates' acts, y, z, temporaries
+            return 8 * m * b * windows * ((t + 1) * (h + 2) + t * h + 4 * t) + _STEP_OBJECTS * windows * t
 
         training = (
             unroll(1)

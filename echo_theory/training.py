@@ -1,5 +1,5 @@
-"""Training the RNN with truncated backprop, as the post did, and reading the result against
-the exact theory.
+"""Training a learner (the RNN, a GRU or an LSTM: ``learners/``) with truncated backprop, as the
+post did, and reading the result against the exact theory.
 
 Each epoch draws a fresh series of N steps, cuts it into B contiguous rows (one per batch
 entry) and walks them in windows of T steps. Each window is one update: forward from the
@@ -20,11 +20,14 @@ the JSON for scripts; it is not what the model learned.
 The held-out series is the B batch rows laid end to end, the state zero at each row's start,
 so with a carried state the first L steps of a row cannot see lag L: they dilute its measured
 effect by about B L / N (0.16% for lag 8 at the defaults), well inside the verdict's 5% tolerance.
+With true truncation (``truncation="true"``, BPTT(T, 1)) and a reset state every prediction
+sees exactly the lags <= T-1: the references are H(Y | X_{S, lags <= T-1}) and score reads the
+predictions as any model's. The loop itself is ``learners.loop.Trainer``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 
@@ -34,20 +37,17 @@ from . import render
 from .diagnosis import Score, Scorer
 from .diagnosis.result import _stderr
 from .effects import RuleEffect, rule_effects_text
-from .errors import LimitError, SettingError, TrainingError
+from .errors import LimitError, SettingError
 from .estimate import BATCH_FACTOR, MIN_BATCHES, minimum_length
 from .evaluation import arrange, evaluate, predict
-from .optimizers import clip_by_global_norm, make_optimizer
+from .learners.loop import HISTORY_EVERY, Progress, Trainer
 from .process import EchoProcess
-from .rnn import Parameters, Unroll, init_parameters
 from .rules import format_lags
 from .sampler import sample_series
 from .settings import TrainSettings, whole
 from .value import ExactValue
 
-HISTORY_EVERY = 100  # windows per history point, as the post printed its averages
-
-Progress = Callable[[int, int, int, float], None]  # epoch, window, windows per epoch, running loss
+__all__ = ["HISTORY_EVERY", "Progress", "TrainResult", "Trainer", "train", "train_seeds"]
 
 
 @dataclass(frozen=True)
@@ -175,13 +175,17 @@ class TrainResult:
     def to_text(self) -> str:
         s = self.settings
         protocol = "reset at every window" if s.reset_state else "carried across windows"
+        cut = f"windows of {s.num_steps} steps"
+        if s.truncation == "true":
+            protocol = "reset T steps before every loss" if s.reset_state else "carried along the rows"
+            cut = f"true truncation: every loss backpropagated {s.num_steps} steps"
         clip = f", gradient norm clipped to {s.clip_norm:g}" if s.clip_norm else ""
         epochs = f"{s.epochs} epoch{'s' if s.epochs > 1 else ''}"
         reference = "window optimum" if s.reset_state else "H(Y | X_S)"
         bound = "exact" if s.reset_state else "not a bound: the carried state can hold older inputs"
         lines = [
             self.process.describe(),
-            f"RNN: state {s.state_size}, windows of {s.num_steps} steps, state {protocol}; batch "
+            f"{_CELL_LABELS[s.cell]}: state {s.state_size}, {cut}, state {protocol}; batch "
             f"{s.batch_size}, {epochs} of {s.series_length:,} steps; {s.optimizer} lr {s.learning_rate:g}"
             f"{clip}; seed {s.seed}",
             "",
@@ -237,6 +241,9 @@ class TrainResult:
         return "\n".join(lines)
 
 
+_CELL_LABELS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+
+
 def _loss(value: float) -> str:
     """Four decimals; a diverging but still finite loss in scientific notation."""
     return render.fixed(value, 4) if abs(value) < 1e6 else f"{value:.4g}"
@@ -268,70 +275,17 @@ def _sample(
     process: EchoProcess,
     settings: TrainSettings,
     streams: Sequence[np.random.SeedSequence],
+    layout=None,
     keep: bool = False,
 ):
-    """The arranged windows (W, T, M, B) of x and y, one series per model; with ``keep`` also
-    the series themselves, (M, N) each."""
+    """The arranged windows (W, T, M, B) of x and y, one series per model (or the layout
+    ``layout(series)`` gives, the trainer's); with ``keep`` also the series themselves, (M, N)."""
     xs, ys = zip(*(sample_series(process, settings.series_length, stream) for stream in streams), strict=True)
     xs, ys = np.stack(xs), np.stack(ys)
-    arranged = (
-        arrange(xs, settings.batch_size, settings.num_steps),
-        arrange(ys, settings.batch_size, settings.num_steps),
-    )
+    if layout is None:
+        layout = lambda series: arrange(series, settings.batch_size, settings.num_steps)  # noqa: E731
+    arranged = layout(xs), layout(ys)
     return (*arranged, xs, ys) if keep else arranged
-
-
-class Trainer:
-    """The training state of M models (one per seed): parameters, optimizer, and the arrays a
-    window needs. ``run_epoch`` is the loop ``train`` runs, and what the benchmark times."""
-
-    def __init__(self, settings: TrainSettings, seeds: Sequence[int | np.random.SeedSequence]) -> None:
-        self.settings = settings
-        models, h, b = len(seeds), settings.state_size, settings.batch_size
-        self.params = init_parameters(h, seeds)
-        self.grads = Parameters.zeros(models, h)
-        self.optimizer = make_optimizer(settings.optimizer, self.params.flat.shape, settings.learning_rate)
-        self.unroll = Unroll(models, h, b, settings.num_steps)
-        self.state = np.zeros((models, h, b))
-        self._zeros = np.zeros((models, h, b))
-
-    def run_epoch(self, x: np.ndarray, y: np.ndarray, epoch: int = 1, progress: Progress | None = None):
-        """One update per window of the arranged series; returns the history points."""
-        s, unroll, params, grads = self.settings, self.unroll, self.params, self.grads
-        self.state[...] = 0.0
-        history = []
-        running, count = np.zeros(len(self.state)), 0
-        windows = len(x)
-        for w in range(windows):
-            h0 = self._zeros if s.reset_state else self.state
-            loss = unroll.forward(params, x[w : w + 1], y[w : w + 1], h0)[0]
-            if not np.isfinite(loss).all():
-                self._diverged(epoch, w + 1, loss)
-            # Truncation: backward stops at the window's first step. The gradient with respect
-            # to h0, which would flow on into the previous window, is dropped here.
-            unroll.backward(params, grads)
-            if s.clip_norm is not None:
-                clip_by_global_norm(grads.flat, s.clip_norm)
-            self.optimizer.step(params.flat, grads.flat)
-            if not s.reset_state:
-                self.state[...] = unroll.final_state
-            running += loss
-            count += 1
-            if count == HISTORY_EVERY or w == windows - 1:
-                history.append((epoch, w + 1, running / count))
-                running, count = np.zeros(len(self.state)), 0
-                if progress is not None:
-                    progress(epoch, w + 1, windows, float(history[-1][2].mean()))
-        if not np.isfinite(params.flat).all():
-            self._diverged(epoch, windows, None)
-        return history
-
-    def _diverged(self, epoch: int, window: int, loss) -> None:
-        what = "the parameters" if loss is None else f"the loss ({', '.join(f'{v:g}' for v in loss)})"
-        raise TrainingError(
-            f"training diverged at epoch {epoch}, window {window}: {what} stopped being finite; "
-            f"try a smaller --learning-rate than {self.settings.learning_rate:g}, or --clip-norm 1"
-        )
 
 
 def train_seeds(
@@ -354,19 +308,20 @@ def _train_seeds(process, settings, seeds, progress) -> tuple[TrainResult, ...]:
     trainer = Trainer(settings, [stream[0] for stream in streams])
     history = []
     for epoch in range(1, settings.epochs + 1):
-        x, y = _sample(process, settings, [stream[1 + epoch] for stream in streams])
+        x, y = _sample(process, settings, [stream[1 + epoch] for stream in streams], trainer.arrange)
         history += trainer.run_epoch(x, y, epoch, progress)
         del x, y
     x, y, xs, ys = _sample(process, settings, [stream[1] for stream in streams], keep=True)
     length = settings.series_length
-    p = predict(trainer.params, x, y, settings.num_steps, settings.reset_state, length)
+    p = predict(trainer.params, x, y, settings.num_steps, settings.reset_state, length, settings.truncation)
     del x, y
-    dropped = length - settings.batch_size * settings.windows * settings.num_steps  # NaN by design
-    if np.isnan(p).sum(axis=1).max() > dropped:  # parameters that stopped being finite
-        raise TrainingError("the held-out loss is not finite; try a smaller --learning-rate or --clip-norm 1")
     references, bound = _references(process, settings)
+    # TF-style windows from a reset state see lags <= k at position k: score reads them window
+    # by window. True truncation from a reset state sees lags <= T-1 at every step, and carried
+    # states any lag: score reads those as any model's predictions.
+    window = settings.num_steps if settings.reset_state and settings.truncation == "tf" else None
     try:
-        scorer = Scorer(process, settings.num_steps if settings.reset_state else None)
+        scorer = Scorer(process, window)
     except LimitError:  # too many rule lags for score's readout: the loss and lag effects alone
         return _unscored(process, settings, seeds, trainer, history, references, bound, xs, ys, p)
     top = max(process.lags, default=0)
@@ -403,7 +358,9 @@ def _unscored(process, settings, seeds, trainer, history, references, bound, xs,
     """The readout past score's limit on rule lags: evaluate's held-out loss and its lag effects
     (each lag's input flipped and the model rerun), with no verdict or best match."""
     x, y = (arrange(a, settings.batch_size, settings.num_steps) for a in (xs, ys))
-    losses, effects = evaluate(trainer.params, x, y, settings.num_steps, settings.reset_state, process.lags)
+    losses, effects = evaluate(
+        trainer.params, x, y, settings.num_steps, settings.reset_state, process.lags, settings.truncation
+    )
     results = []
     for m, seed in enumerate(seeds):
         final = float(losses[m])
@@ -441,10 +398,10 @@ def _references(process: EchoProcess, settings: TrainSettings) -> tuple[tuple[Su
     window = settings.num_steps if settings.reset_state else None
     visible = tuple(lag for lag in process.lags if lag <= settings.num_steps - 1)
     try:
-        table = process.subset_table(window=window)
+        table = process.subset_table(window=window, truncation=settings.truncation)
     except LimitError:
         chosen = ["chain", "singles", "complements", visible]
-        table = process.subset_table(chosen, window=window)
+        table = process.subset_table(chosen, window=window, truncation=settings.truncation)
     references = tuple(
         SubsetValue(row.learned, row.window_cross_entropy if window else row.cross_entropy)
         for row in table.rows

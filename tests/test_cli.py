@@ -294,6 +294,8 @@ def test_train_json_shape():
         "reset_state": False,
         "clip_norm": None,
         "seed": 3,
+        "cell": "rnn",
+        "truncation": "tf",
     }
     assert isinstance(data["final_loss"], float)
     assert set(data["nearest"]) == {"learned", "cross_entropy"}

@@ -95,7 +95,7 @@ def test_grid_file_and_plot(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     shared, table = result.stdout.split("\n\n")
-    assert shared.startswith("batch_size 20; clip_norm none; epochs 1;")
+    assert shared.startswith("batch_size 20; cell rnn; clip_norm none; epochs 1;")
     assert table.splitlines()[0].split()[:3] == ["process", "T", "H"]
     assert len(table.splitlines()) == 2 + 8 + 4
     assert plot.read_bytes().startswith(b"\x89PNG")

@@ -5,7 +5,7 @@ import pytest
 
 from echo_theory import evaluation
 from echo_theory.evaluation import arrange, evaluate
-from echo_theory.rnn import init_parameters
+from echo_theory.learners.rnn import init_parameters
 
 
 def test_arrange_cuts_rows_into_windows():
@@ -97,3 +97,44 @@ def test_effects_on_a_budget_measure_every_other_block(monkeypatch):
     measured = [t for t in range(32) if (t // 8) % 2 == 0]  # blocks 0 and 2
     _, expected = naive(params, x, y, 4, False, (3,), positions=measured)
     np.testing.assert_allclose(effects[3], expected[3], rtol=1e-10)
+
+
+def naive_chains(params, x, y, steps, lags, targets=None):
+    """True truncation with a reset state: y_t from its own chain over x[t-T+1] ... x[t],
+    for the first ``targets`` t >= T-1 of each row (all of them by default)."""
+    windows, _, models, batch = x.shape
+    rows_x = x.transpose(2, 3, 0, 1).reshape(models, batch, windows * steps)
+    rows_y = y.transpose(2, 3, 0, 1).reshape(models, batch, windows * steps)
+    losses, effects = [], {lag: [] for lag in lags}
+    for m in range(models):
+        total, count, sums = 0.0, 0, {lag: 0.0 for lag in lags}
+        for b in range(batch):
+            last = windows * steps if targets is None else steps - 1 + targets
+            for t in range(steps - 1, last):
+                chain = rows_x[m, b, t - steps + 1 : t + 1].copy()
+                p = naive_probabilities(params, m, chain, steps, False)[-1]
+                total -= np.log(p) if rows_y[m, b, t] == 1 else np.log(1 - p)
+                count += 1
+                for lag in lags:
+                    chain[steps - 1 - lag] = 1
+                    on = naive_probabilities(params, m, chain, steps, False)[-1]
+                    chain[steps - 1 - lag] = 0
+                    sums[lag] += on - naive_probabilities(params, m, chain, steps, False)[-1]
+                    chain[steps - 1 - lag] = rows_x[m, b, t - lag]
+        losses.append(total / count)
+        for lag in lags:
+            effects[lag].append(sums[lag] / count)
+    return np.array(losses), effects
+
+
+@pytest.mark.parametrize("block_steps, targets", [(256, 9), (8, 8)])
+def test_true_truncation_with_reset_matches_naive_chains(monkeypatch, block_steps, targets):
+    """Rows of 12 steps, T = 4: 9 targets; in blocks of 2 targets the 9th is left out."""
+    monkeypatch.setattr(evaluation, "_BLOCK_STEPS", block_steps)
+    params, x, y = case(windows=3)
+    loss, effects = evaluate(params, x, y, 4, True, (0, 2, 5), truncation="true")
+    expected_loss, expected_effects = naive_chains(params, x, y, 4, (0, 2), targets)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
+    for lag in (0, 2):
+        np.testing.assert_allclose(effects[lag], expected_effects[lag], rtol=1e-10, atol=1e-14)
+    assert effects[5] is None  # no chain of 4 steps reaches back 5

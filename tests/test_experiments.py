@@ -47,3 +47,18 @@ def test_parity_quick(tmp_path):
     assert table[0].startswith("| H | T | state | held-out loss (mean, range) | learn nothing | learn both")
     assert len(table) == 1 + 2  # the header, then H 4, T 9, carried and reset
     assert '"rule_effects"' in rows.read_text()
+
+
+@pytest.mark.slow
+def test_learners_quick():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "learners.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    cells = [row for row in rows if row.split("|")[1].strip() in ("rnn", "gru", "lstm")]
+    assert len(cells) == 6  # three cells at state 4 and 16
+    styles = [row for row in rows if row.split("|")[2].strip() in ("reset", "carried")]
+    assert len(styles) == 4  # one T per process, reset and carried

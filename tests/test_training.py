@@ -9,7 +9,7 @@ import pytest
 from echo_theory import EchoProcess, LimitError, ProcessError
 from echo_theory.errors import SettingError, TrainingError
 from echo_theory.evaluation import evaluate
-from echo_theory.rnn import Parameters, Unroll
+from echo_theory.learners.rnn import Parameters, Unroll
 from echo_theory.settings import TrainSettings
 from echo_theory.training import Trainer, _sample, _seed_sequences, train, train_seeds
 
@@ -334,3 +334,49 @@ def test_past_scores_lag_limit_train_reads_loss_and_lag_effects_alone():
     h_nothing = process.cross_entropy([]).value
     assert 0 < result.final_loss < h_nothing + 0.1
     assert "verdict" not in result.to_dict() and "held-out loss" in result.to_text()
+
+
+TINY = dict(series_length=4_000, batch_size=20, num_steps=4, learning_rate=0.01)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("optimizer", ["adagrad", "sgd", "adam"])
+def test_every_cell_with_every_optimizer(cell, optimizer):
+    settings = TrainSettings(cell=cell, optimizer=optimizer, clip_norm=1.0, **TINY)
+    (result,) = train_seeds(SEED, settings, [1])
+    assert math.isfinite(result.final_loss) and result.settings.cell == cell
+    assert result.to_dict()["settings"]["cell"] == cell
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("reset_state", [False, True])
+def test_true_truncation_side_by_side_matches_single_runs(cell, reset_state):
+    settings = TrainSettings(cell=cell, truncation="true", reset_state=reset_state, optimizer="adam", **TINY)
+    both = train_seeds(SEED, settings, [0, 5])
+    alone = train(SEED, TrainSettings(**{**settings.to_dict(), "seed": 5}))
+    assert both[1].final_loss == pytest.approx(alone.final_loss, rel=1e-12)
+    assert both[1].to_dict()["settings"]["truncation"] == "true"
+
+
+def test_true_truncation_reads_against_the_lags_below_T():
+    """With the state reset every prediction sees the lags <= T-1: at T = 5 the references
+    are H(Y | X_{S, lags <= 4}), and the trained model sees nothing of lag 8."""
+    settings = TrainSettings(truncation="true", reset_state=True, num_steps=5, **QUICK)
+    result = train(SEED, settings)
+    references = {ref.learned: ref.cross_entropy.value for ref in result.references}
+    assert references[(3, 8)] == references[(3,)] == SEED.cross_entropy([3]).value
+    assert references[(8,)] == references[()] == SEED.cross_entropy([]).value
+    assert result.truncation_bound.learned == (3,) and result.bound_is_exact
+    assert result.final_loss > SEED.cross_entropy([3]).value - 0.01  # an optimum, less sampling noise
+    assert result.final_loss < SEED.cross_entropy([]).value - 0.05  # and lag 3 is learned
+    # its predictions cannot depend on x[t-8]: the readout measures no effect and says level 3
+    assert abs({e.lag: e.measured for e in result.lag_effects}[8]) < 0.02
+    assert result.score.verdict.kind == "level" and result.score.verdict.learned == (3,)
+
+
+def test_true_truncation_settings():
+    assert TrainSettings(truncation="true", num_steps=5).windows == (5000 - 4) // 5
+    with pytest.raises(SettingError, match="'full' is not one of tf, true"):
+        TrainSettings(truncation="full")
+    with pytest.raises(SettingError, match="'cnn' is not one of rnn, gru, lstm"):
+        TrainSettings(cell="cnn")

@@ -1,6 +1,6 @@
 """Optimizers over one flat parameter buffer, and clipping by global norm.
 
-Every parameter of M models lives in one (M, P) float64 array (see ``rnn.Parameters``), so an
+Every parameter of M models lives in one (M, P) float64 array (see ``learners.cell.Parameters``), so an
 update is a handful of whole-buffer operations, written in place. Each row is one model:
 models never share a norm, an accumulator or a step.
 """
@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .errors import SettingError
-from .settings import OPTIMIZERS
+from ..errors import SettingError
+from ..settings import OPTIMIZERS
 
 
 class SGD:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from echo_theory.errors import SettingError
-from echo_theory.optimizers import Adagrad, Adam, clip_by_global_norm, make_optimizer
+from echo_theory.learners.optimizers import Adagrad, Adam, clip_by_global_norm, make_optimizer
 
 
 def gradients(steps=4, shape=(2, 3), seed=0):
