@@ -190,17 +190,25 @@ def _convert(name: str, values: np.ndarray, out: np.ndarray, start: int) -> None
     if values.dtype.kind not in "biuf":
         raise EchoTheoryError(f"{name} holds {values.dtype} values; expected numbers")
     if name in BINARY:
-        bad = np.flatnonzero((values != 0) & (values != 1))
+        # the common case in one or two reductions; the element-wise search only to name a row
+        fine = values.size == 0 or (values.min() >= 0 and values.max() <= 1 and values.dtype.kind != "f")
+        bad = np.empty(0, dtype=np.intp) if fine else np.flatnonzero((values != 0) & (values != 1))
         if bad.size:
             raise EchoTheoryError(
                 f"{name}[{start + bad[0]}] is {values[bad[0]].item()!r}: values must be 0 or 1"
             )
     else:
-        floats = values.astype(np.float64)
-        inside = (floats >= 0) & (floats <= 1)
-        if name == "p":
-            inside |= np.isnan(floats)
-        bad = np.flatnonzero(~inside)
+        floats = values.astype(np.float64, copy=False)
+        if floats.size == 0:
+            return
+        low, high = floats.min(), floats.max()  # NaN if any value is NaN
+        if 0 <= low and high <= 1:  # every value inside [0, 1], no NaN: the common case
+            bad = np.empty(0, dtype=np.intp)
+        else:
+            inside = (floats >= 0) & (floats <= 1)
+            if name == "p":
+                inside |= np.isnan(floats)
+            bad = np.flatnonzero(~inside)
         if bad.size:
             allowed = "numbers in [0, 1] or nan" if name == "p" else "numbers in [0, 1]"
             raise EchoTheoryError(
