@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def machine() -> str:
@@ -34,3 +38,16 @@ def median_time(run: Callable[[], object], repeats: int) -> tuple[float, float, 
         return statistics.median(times), min(times), max(times)
     q1, _, q3 = statistics.quantiles(times, n=4)
     return statistics.median(times), q1, q3
+
+
+def peak_command_mb(*arguments: str) -> float | None:
+    """Peak RSS of ``echo-theory ARGUMENTS``, whole process, from /usr/bin/time -v (None when
+    either is missing)."""
+    script = shutil.which("echo-theory")
+    if script is None or not Path("/usr/bin/time").exists():
+        return None
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", script, *arguments], capture_output=True, text=True, check=True
+    )
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return int(match.group(1)) / 1024 if match else None

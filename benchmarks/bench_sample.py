@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine
+from _machine import machine, peak_command_mb
 
 from echo_theory import EchoProcess
 from echo_theory.samplefile import write_sample
@@ -88,15 +86,9 @@ def bytes_alone(steps: int, path: Path) -> dict[str, float]:
 
 
 def peak_memory_mb(steps: str, path: Path) -> float | None:
-    """Peak RSS of the whole command, from /usr/bin/time -v (None when it is missing)."""
-    script = shutil.which("echo-theory")
-    if script is None or not Path("/usr/bin/time").exists():
-        return None
+    """Peak RSS of the whole command (None without /usr/bin/time)."""
     path.unlink(missing_ok=True)
-    command = [script, "sample", *RULES, "--steps", steps, "--output", str(path)]
-    result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True)
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
-    return int(match.group(1)) / 1024 if match else None
+    return peak_command_mb("sample", *RULES, "--steps", steps, "--output", str(path))
 
 
 def main() -> None:

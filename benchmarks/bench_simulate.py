@@ -24,16 +24,13 @@ Run: python benchmarks/bench_simulate.py [--quick]
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _machine import machine, median_time
+from _machine import machine, median_time, peak_command_mb
 
 from echo_theory import EchoProcess
 from echo_theory.sampler import DEFAULT_CHUNK, SamplerPlan, _series, child_seed, root_seed
@@ -82,14 +79,10 @@ def rate(run, samples: int, repeats: int) -> float:
 
 
 def peak_memory_mb(samples: str) -> float | None:
-    """Peak RSS of the whole command, from /usr/bin/time -v (None when it is missing)."""
-    script = shutil.which("echo-theory")
-    if script is None or not Path("/usr/bin/time").exists():
-        return None
-    command = [script, "simulate", "--rule", "3:+0.5", "--rule", "8:-0.25", "--samples", samples, "--quiet"]
-    result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True)
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
-    return int(match.group(1)) / 1024 if match else None
+    """Peak RSS of the whole command (None without /usr/bin/time)."""
+    return peak_command_mb(
+        "simulate", "--rule", "3:+0.5", "--rule", "8:-0.25", "--samples", samples, "--quiet"
+    )
 
 
 def main() -> None:
