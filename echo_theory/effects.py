@@ -71,6 +71,7 @@ def rule_effects(
     p: np.ndarray,
     segment: int | None = None,
     rules: Iterable[Rule] | None = None,
+    positions: np.ndarray | None = None,
 ) -> tuple[RuleEffect, ...]:
     """The measured effect of each interaction rule of ``process`` (or of ``rules``) on the
     model's predictions ``p`` (P(y_t = 1) per step, NaN where the model made none), with its
@@ -79,7 +80,9 @@ def rule_effects(
     Step t counts when p_t is a number and x[t - L] is in the series for every lag L of the
     rule. ``segment`` S says the model reads the series in stretches of S steps that share
     nothing (rows with a carried state, windows with a reset one): then t counts only when
-    t - L lies in t's own stretch. ``y`` is the target series; it is not needed for the effect
+    t - L lies in t's own stretch. ``positions`` gives each step's place in its stretch
+    directly, for stretches that do not start every S steps (windows that restart after a NaN
+    row, as ``diagnosis`` reads them). ``y`` is the target series; it is not needed for the effect
     and is checked only for its length, so that (x, y, p) line up as in a score.
     """
     x = np.asarray(x)
@@ -92,25 +95,28 @@ def rule_effects(
     if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int) or segment < 1):
         raise EchoTheoryError(f"segment: {segment!r} is not a whole number >= 1")
     chosen = [rule for rule in process.rules if rule.kind != "lag"] if rules is None else list(rules)
-    return tuple(_effect(process, rule, x, p, segment) for rule in chosen)
+    if segment is not None and positions is None:
+        positions = np.arange(len(x)) % segment
+    if positions is not None and np.shape(positions) != x.shape:
+        raise EchoTheoryError(f"positions has shape {np.shape(positions)}; expected {x.shape}")
+    return tuple(_effect(process, rule, x, p, positions) for rule in chosen)
 
 
 def _effect(
-    process: EchoProcess, rule: Rule, x: np.ndarray, p: np.ndarray, segment: int | None
+    process: EchoProcess, rule: Rule, x: np.ndarray, p: np.ndarray, positions: np.ndarray | None
 ) -> RuleEffect:
     exact = process.rule_effect(rule)
     top = max(rule.lags)
     n = len(x)
     if n <= top:
         return RuleEffect(rule, exact, None, None, 0)
-    steps = np.arange(top, n)
     ones = np.zeros(n - top, dtype=np.int64)
     for lag in rule.lags:
         ones += x[top - lag : n - lag]
     holds = ones % 2 == 1 if rule.kind == "xor" else ones == len(rule.lags)
     counted = np.isfinite(p[top:])
-    if segment is not None:
-        counted &= steps % segment >= top
+    if positions is not None:  # t - L must lie in t's own stretch: position >= the rule's top lag
+        counted &= positions[top:] >= top
     c, values = holds[counted], p[top:][counted]
     total, on = len(values), int(c.sum())
     if on == 0 or on == total:

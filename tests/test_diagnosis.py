@@ -324,3 +324,27 @@ def test_a_parity_model_is_read_through_its_rule_effect():
     nothing = score(parity, x, y, base_rate)
     assert nothing.rule_effects[0].used == "no"
     assert nothing.verdict.kind == "level" and nothing.verdict.learned == ()
+
+
+def test_rule_effects_count_window_positions_as_the_pass_does():
+    """Under --window, a window restarts after every NaN row (train drops the end of each batch
+    row): a parity rule's effect counts a step only where its window reaches back to lag 8."""
+    from echo_theory import EchoProcess, sample_series
+    from echo_theory.diagnosis.counting import window_positions
+
+    parity = EchoProcess(["3^8:+0.4"], base="0.3")
+    x, y = sample_series(parity, 50_000, seed=3)
+    p = np.full(x.size, 0.5)
+    p[997:1000] = np.nan  # rows of 1000 steps in windows of 10: the last 3 of a 997-step row
+    p[1997:2000] = np.nan
+    (effect,) = score(parity, x, y, p, window=10).rule_effects
+    # counted by hand: positions restart after each NaN run
+    position, counted = 0, 0
+    for t in range(x.size):
+        if np.isnan(p[t]):
+            position = 0
+            continue
+        counted += t >= 8 and position >= 8
+        position = (position + 1) % 10
+    assert effect.steps == counted
+    assert (window_positions(p, 10)[1000:1003] == [0, 1, 2]).all()

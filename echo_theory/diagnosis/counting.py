@@ -118,11 +118,17 @@ class Pass:
 
     def _classes(self) -> np.ndarray:
         """Each row's visibility class under the window protocol: how many rule lags are <= its
-        position k in its window (windows start at row 0, every T rows, and after a NaN row)."""
-        valid = ~np.isnan(self.p)
-        index = np.arange(valid.size)
-        starts = valid.copy()
-        starts[1:] &= ~valid[:-1]
-        start = np.maximum.accumulate(np.where(starts, index, 0))
-        position = (index - start) % self.window
+        position k in its window (see ``window_positions``)."""
+        position = window_positions(self.p, self.window)
         return np.searchsorted(np.asarray(self.lags), position, side="right")
+
+
+def window_positions(p: np.ndarray, window: int) -> np.ndarray:
+    """Each row's position k in its window: windows start at row 0, every T rows, and again
+    after every NaN row (a model's warm-up, or the steps ``train`` drops at a row's end)."""
+    valid = ~np.isnan(p)
+    index = np.arange(valid.size)
+    starts = valid.copy()
+    starts[1:] &= ~valid[:-1]
+    start = np.maximum.accumulate(np.where(starts, index, 0))
+    return (index - start) % window

@@ -14,7 +14,7 @@ from ..estimate import batch_means_stderr, binary_series
 from ..exact import check_window
 from ..process import EchoProcess
 from ..rules import format_lags
-from .counting import Pass, Sums
+from .counting import Pass, Sums, window_positions
 from .result import BestMatch, LagScore, Level, Score, Verdict, _lag_words, _number, _percent
 
 # A lag counts as used "fully" when its fraction agrees with 1, "not at all" when it agrees with
@@ -87,7 +87,8 @@ class Scorer:
         if self.process.is_additive:
             return ()
         out = []
-        for effect in rule_effects(self.process, x, y, p, segment=self.window):
+        positions = None if self.window is None else window_positions(p, self.window)
+        for effect in rule_effects(self.process, x, y, p, positions=positions):
             fraction = effect.fraction
             se = (
                 None
