@@ -47,15 +47,6 @@ class SeedList(click.ParamType):
         return tuple(seeds)
 
 
-def _check_series_format(path: str) -> None:
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".npz", ".npy", ".csv"):
-        raise click.BadParameter(
-            f"{path!r} has the suffix {suffix or '(none)'!r}; give a .npz, .npy or .csv file",
-            param_hint="'--save-predictions'",
-        )
-
-
 class ProgressLine:
     """One line on stderr, redrawn in place: epoch, windows done, running loss."""
 
@@ -242,7 +233,9 @@ def train(
         require_matplotlib()
     if predictions_path is not None:
         check_output_path(predictions_path, "--save-predictions")
-        _check_series_format(predictions_path)
+        from echo_theory.series import series_format  # NumPy: only with --save-predictions
+
+        series_format(predictions_path, f"--save-predictions {Path(predictions_path).name}")
         if seeds is not None and len(seeds) > 1:
             raise SettingError(
                 "--save-predictions writes one model's predictions: give --seed S, not --seeds"

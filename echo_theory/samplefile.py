@@ -33,7 +33,7 @@ from .sampler import (
     iter_chunks,
     root_seed,
 )
-from .series import DTYPES, FORMATS, SeriesWriter
+from .series import DTYPES, SeriesWriter, series_format
 
 if TYPE_CHECKING:
     from .process import EchoProcess
@@ -56,12 +56,7 @@ def file_size(suffix: str, steps: int, probabilities: bool = False) -> int:
 def check_sample(path: str | os.PathLike, steps: int, probabilities: bool = False) -> Path:
     """Check a sample's target before any work: format, folder, free space."""
     path = check_output_path(path, "--output")
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise EchoTheoryError(
-            f"--output {path.name}: unknown format {suffix or '(no extension)'!r}; "
-            "give a .npz, .npy or .csv file"
-        )
+    suffix = series_format(path, f"--output {path.name}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
         raise EchoTheoryError(f"steps: {steps!r} is not a whole number from 1 to 1e12")
     need = file_size(suffix, int(steps), probabilities)

@@ -64,6 +64,20 @@ _DEFLATE_RATIO = 1032  # the most a deflate stream can expand (RFC 1951 blocks o
 # --- reading ------------------------------------------------------------------------------------
 
 
+def series_format(path: str | os.PathLike, where: str | None = None) -> str:
+    """The format a series file's suffix names (``.csv``, ``.npy``, ``.npz``), or the one-line
+    error that readers and writers give alike; ``where`` leads the message (the file's name
+    by default)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise EchoTheoryError(
+            f"{where or path.name}: unknown format {suffix or '(no extension)'!r}; "
+            "give a .csv, .npy or .npz file"
+        )
+    return suffix
+
+
 def load_series(path: str | os.PathLike, columns: Sequence[str] = BINARY) -> tuple[np.ndarray, ...]:
     """The requested ``columns`` of a .csv, .npy or .npz series file, as checked arrays in that order.
 
@@ -81,11 +95,7 @@ def load_series(path: str | os.PathLike, columns: Sequence[str] = BINARY) -> tup
     """
     path = Path(path)
     columns = _check_columns(columns)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise EchoTheoryError(
-            f"{path.name}: unknown format {suffix or '(no extension)'!r}; give a .csv, .npy or .npz file"
-        )
+    suffix = series_format(path)
     try:
         with _open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size

@@ -168,3 +168,24 @@ def test_save_predictions_target_is_checked_before_training(tmp_path):
     one_line_error(result, "--save-predictions", "does not exist")
     result = CliRunner().invoke(cli, [*TRAIN, "--save-predictions", str(tmp_path / "p.txt")])
     one_line_error(result, "--save-predictions", ".txt")
+
+
+def test_save_predictions_refuses_an_unknown_format_before_training(tmp_path):
+    target = tmp_path / "held.txt"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            *RULES,
+            "--series-length",
+            "20000",
+            "--batch-size",
+            "20",
+            "--save-predictions",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 2 and not target.exists()
+    assert result.stderr == (
+        "Error: --save-predictions held.txt: unknown format '.txt'; give a .csv, .npy or .npz file\n"
+    )
