@@ -23,9 +23,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 from .budget import check_cost
-from .entropy import Probability, Term, counted_integers, entropy_form
+from .entropy import Probability, Term, batched_forms, counted_integers, entropy_form
 from .errors import ProcessError, SettingError
-from .logform import LogForm
+from .logform import Difference, LogForm
 from .value import ExactValue, check_units
 
 if TYPE_CHECKING:
@@ -185,9 +185,14 @@ def _form(table: _Table, p_x: Fraction):
 
 def _integers(table: _Table, p_x: Fraction) -> tuple[dict[int, int], int]:
     """A numeric table's H(Y | X_S) as integer coefficients over one denominator."""
+    return counted_integers(*_cells(table, p_x))
+
+
+def _cells(table: _Table, p_x: Fraction) -> tuple[list[tuple[int, int]], int, int]:
+    """A numeric table as ``counted_integers`` reads it: (W, n) cells, M and D."""
     weights = _weights(table.size, p_x)
-    cells = ((weights[mask.bit_count()], n) for mask, n in table.numerators.items())
-    return counted_integers(cells, table.denominator, p_x.denominator**table.size)
+    cells = [(weights[mask.bit_count()], n) for mask, n in table.numerators.items()]
+    return cells, table.denominator, p_x.denominator**table.size
 
 
 class _Engine:
@@ -206,9 +211,6 @@ class _Engine:
         self.structured = Structured(process) if applies(process) else None
         self._forms: dict[tuple[int, ...], object] = {}
         self._tables: dict[tuple[int, ...], _Table] = {}
-        self._integers: dict[tuple[int, ...], tuple[dict[int, int], int]] = {}
-        self._gains: dict[tuple[int, ...], LogForm] = {}
-        self.keep_integers = True  # every subset at once drops them (memory), keeping the gains
 
     # --- estimates, in steps of about a microsecond (see ``budget``) ----------------------
 
@@ -258,7 +260,7 @@ class _Engine:
             if self.process.is_symbolic:
                 self._forms[subset] = _form(self.table(subset), self.process.p_x)
             else:
-                self.store(subset, self.integers(subset))
+                self._forms[subset] = LogForm.from_integers(*self.integers(subset))
         return self._forms[subset]
 
     def integers(self, subset: tuple[int, ...]) -> tuple[dict[int, int], int]:
@@ -266,56 +268,21 @@ class _Engine:
             return self.structured.integers(subset)
         return _integers(self.table(subset), self.process.p_x)
 
-    def store(self, subset: tuple[int, ...], integers: tuple[dict[int, int], int]) -> None:
-        """Keep a numeric subset's form, and its gain once H(Y)'s integers are known (its own
-        integers are then dropped: every subset at once would otherwise hold them all)."""
-        self._forms[subset] = LogForm.from_integers(*integers)
-        self._integers[subset] = integers
-        if () in self._integers and subset != () and not self.keep_integers:
-            self._gains[subset] = self._integer_gain(subset)
-            del self._integers[subset]
-
-    def _integer_gain(self, subset: tuple[int, ...]) -> LogForm:
-        (a, scale_a), (b, scale_b) = self._integers[()], self._integers[subset]
-        scale = math.lcm(scale_a, scale_b)
-        fa, fb = scale // scale_a, scale // scale_b
-        total = {prime: c * fa for prime, c in a.items()}
-        for prime, c in b.items():
-            total[prime] = total.get(prime, 0) - c * fb
-        return LogForm.from_integers(total, scale)
-
     def terms(self, subset: Sequence[int]) -> list[Term]:
         """The entropy sum of a subset, term by term (for symbolic results)."""
         return _terms(self.table(tuple(subset)), self.process.p_x)
 
     def gain(self, subset: Sequence[int]):
-        """I(Y; X_S) = H(Y) - H(Y | X_S)."""
+        """I(Y; X_S) = H(Y) - H(Y | X_S): for numbers a ``Difference``, taken when it is read."""
         subset = tuple(subset)
-        if subset in self._gains:
-            return self._gains[subset]
         h_nothing, h = self.form(()), self.form(subset)
-        if subset in self._gains:  # computed as the form was stored
-            return self._gains[subset]
-        if () in self._integers and subset in self._integers:
-            return self._integer_gain(subset)
         if isinstance(h_nothing, LogForm) and isinstance(h, LogForm):
-            return h_nothing - h
+            return Difference(h_nothing, h)
         return entropy_form(self.terms(()) + [(-w, p) for w, p in self.terms(subset)])
 
     def mean(self, parts: Sequence[tuple[Fraction, tuple[int, ...]]]):
         """sum of weight * H(Y | X_part): a LogForm when all are numbers, else the joined sums."""
         forms = [self.form(part) for _, part in parts]
-        if all(part in self._integers for _, part in parts):  # one common denominator
-            scale = math.lcm(*(self._integers[part][1] for _, part in parts))
-            weights = [Fraction(weight) for weight, _ in parts]
-            common = math.lcm(*(w.denominator for w in weights))
-            total: dict[int, int] = {}
-            for w, (_, part) in zip(weights, parts, strict=True):
-                coefficients, own = self._integers[part]
-                factor = w.numerator * (common // w.denominator) * (scale // own)
-                for prime, c in coefficients.items():
-                    total[prime] = total.get(prime, 0) + c * factor
-            return LogForm.from_integers(total, scale * common)
         if all(isinstance(form, LogForm) for form in forms):
             return LogForm.combine((weight, form) for (weight, _), form in zip(parts, forms, strict=True))
         return entropy_form([(weight * w, p) for weight, part in parts for w, p in self.terms(part)])
@@ -491,6 +458,19 @@ def _walk(table: _Table, mask: int, start: int, n: int, p_x: Fraction) -> Iterat
             yield from _walk(_sum_out(table, 1 << i, p_x), mask & ~(1 << i), i + 1, n, p_x)
 
 
+def _walk_cells(engine: _Engine, process: EchoProcess) -> Iterator[tuple[int, list, int, int]]:
+    """(subset mask, cells, M, D) for every subset of a numeric process, by the walk; symbolic
+    subsets are formed on the way (their gains and window means need the tables)."""
+    n, p_x = len(process.lags), process.p_x
+    for mask, table in _walk(_full_table(process), (1 << n) - 1, 0, n, p_x):
+        if process.is_symbolic:
+            subset = tuple(lag for i, lag in enumerate(process.lags) if mask >> i & 1)
+            engine._forms[subset] = _form(table, p_x)
+            engine._tables[subset] = table
+        else:
+            yield (mask, *_cells(table, p_x))
+
+
 def subset_table(
     process: EchoProcess, chosen: list[tuple[int, ...]] | None, units: str = "nats", window: int | None = None
 ) -> SubsetTable:
@@ -501,7 +481,7 @@ def subset_table(
     check_units(units)
     if window is not None:
         check_window(window)
-    lags, p_x = process.lags, process.p_x
+    lags = process.lags
     engine = _Engine(process)
     n = len(lags)
     if chosen is None:
@@ -511,23 +491,13 @@ def subset_table(
         what = f"every subset of {n} rules ({1 << n} subsets)"
         check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
-        engine.keep_integers = window is not None  # the window means need them
-        if not process.is_symbolic:
-            engine.form(())  # H(Y) first, so each subset's gain is taken as its form arrives
         if structured is not None and structured < walk:
-            for mask, integers in engine.structured.all_integers():
-                subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
-                if subset not in engine._forms:
-                    engine.store(subset, integers)
+            cells = engine.structured.all_cells()
         else:
-            full = (1 << n) - 1
-            for mask, table in _walk(_full_table(process), full, 0, n, p_x):
-                subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
-                if process.is_symbolic:  # symbolic gains and window means need the terms
-                    engine._forms[subset] = _form(table, p_x)
-                    engine._tables[subset] = table
-                elif subset not in engine._forms:
-                    engine.store(subset, _integers(table, p_x))
+            cells = _walk_cells(engine, process)
+        for mask, form in batched_forms(cells):
+            subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
+            engine._forms.setdefault(subset, form)
         needed = list(subsets)
     else:
         subsets = list(chosen)

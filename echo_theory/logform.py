@@ -16,30 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import lru_cache
 
+from .factoring import _UNFACTORED, factorize
 from .literals import format_fraction
-
-_TRIAL_LIMIT = 1 << 10  # trial division below this; Miller-Rabin and Pollard-Brent above
-# Miller-Rabin with the first k primes as bases is exact (not probabilistic) below these
-# bounds (Jaeschke; Zhang and Tang; Sorenson and Webster).
-_WITNESSES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
-_WITNESS_BOUNDS = (
-    (341_550_071_728_321, 7),
-    (3_825_123_056_546_413_051, 9),
-    (318_665_857_834_031_151_167_461, 12),
-    (3_317_044_064_679_887_385_961_981, 13),
-)
-_EXACT_MILLER_RABIN_LIMIT = _WITNESS_BOUNDS[-1][0]
-# Pollard-Brent iterations spent on one composite before it is kept whole (about 0.1 s here):
-# enough for almost every factor below about 10^10 (rho needs about sqrt(p) iterations).
-RHO_BUDGET = 1 << 17
-# The composites kept whole so far. ``factorize`` is deterministic, so an integer is either
-# always split or always kept, and membership is a property of the integer.
-_UNFACTORED: set[int] = set()
 
 
 def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
@@ -52,161 +34,57 @@ def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
     return fraction
 
 
-@cache
-def _small_primes() -> tuple[int, ...]:
-    sieve = bytearray([1]) * _TRIAL_LIMIT
-    sieve[0:2] = b"\x00\x00"
-    for i in range(2, math.isqrt(_TRIAL_LIMIT) + 1):
-        if sieve[i]:
-            sieve[i * i :: i] = bytearray(len(sieve[i * i :: i]))
-    return tuple(i for i, is_prime in enumerate(sieve) if is_prime)
-
-
-@cache
-def _small_primorial() -> int:
-    return math.prod(_small_primes())
-
-
-@lru_cache(maxsize=1 << 18)
-def factorize(n: int) -> tuple[tuple[int, int], ...]:
-    """Prime factorization of n >= 1 as ((prime, exponent), ...), ascending."""
-    if n < 1:
-        raise ValueError(f"factorize needs n >= 1, got {n}")
-    factors: dict[int, int] = {}
-    # One gcd with the product of the small primes finds which of them divide n, so that
-    # numbers with no small factor (the slow ones) skip trial division entirely.
-    for prime in _small_divisors(math.gcd(n, _small_primorial())):
-        power = 0
-        while n % prime == 0:
-            n //= prime
-            power += 1
-        factors[prime] = power
-    if n > 1:
-        _factor_large(n, factors)
-    return tuple(sorted(factors.items()))
-
-
-@lru_cache(maxsize=1 << 14)
-def _small_divisors(small: int) -> tuple[int, ...]:
-    """The small primes dividing a squarefree product of small primes (many n share one)."""
-    found = []
-    for prime in _small_primes():
-        if small == 1:
-            break
-        if small % prime == 0:
-            small //= prime
-            found.append(prime)
-    return tuple(found)
-
-
-def _factor_large(n: int, factors: dict[int, int]) -> None:
-    """Add the factors of n > 1, which has no prime factor below ``_TRIAL_LIMIT``; a composite
-    whose factor is not found within the budget is added whole (and remembered)."""
-    if n < _TRIAL_LIMIT**2 or _is_probable_prime(n):
-        factors[n] = factors.get(n, 0) + 1
-        return
-    root = math.isqrt(n)
-    if root * root == n:
-        _factor_large(root, factors)
-        _factor_large(root, factors)
-        return
-    divisor = _pollard_brent(n, RHO_BUDGET)
-    if divisor is None:
-        _UNFACTORED.add(n)
-        factors[n] = factors.get(n, 0) + 1
-        return
-    _factor_large(divisor, factors)
-    _factor_large(n // divisor, factors)
-
-
-def _is_probable_prime(n: int) -> bool:
-    """Exact Miller-Rabin below 3.3e24; SymPy's BPSW test (no known counterexample) above."""
-    if n < _EXACT_MILLER_RABIN_LIMIT:
-        return _is_prime(n)
-    from sympy import isprime
-
-    return bool(isprime(n))
-
-
-def is_unfactored(n: int) -> bool:
-    """Whether ``factorize`` kept the composite n whole because its budget ran out."""
-    return n in _UNFACTORED
-
-
-def _is_prime(n: int) -> bool:
-    """Deterministic Miller-Rabin for odd n < 3.3e24 with no small factors."""
-    d, r = n - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        r += 1
-    count = next(k for bound, k in _WITNESS_BOUNDS if n < bound)
-    for a in _WITNESSES[:count]:
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(r - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _pollard_brent(n: int, budget: int) -> int | None:
-    """A nontrivial divisor of a composite n (Brent's cycle finding, batched gcds), or None
-    when ``budget`` iterations of the map (over every constant tried) have not found one."""
-    spent = 0
-    for c in range(1, n):
-        y, m, g, r, q = 2, 128, 1, 1, 1
-        x = ys = y
-        while g == 1:
-            if spent > budget:
-                return None
-            x = y
-            for _ in range(r):
-                y = (y * y + c) % n
-            k = 0
-            while k < r and g == 1:
-                ys = y
-                for _ in range(min(m, r - k)):
-                    y = (y * y + c) % n
-                    q = q * abs(x - y) % n
-                g = math.gcd(q, n)
-                k += m
-            spent += 2 * r
-            r *= 2
-        if g == n:  # the batch overshot: step back one at a time
-            g = 1
-            while g == 1:
-                ys = (ys * ys + c) % n
-                g = math.gcd(abs(x - ys), n)
-        if g != n:
-            return g
-    return None
-
-
-@dataclass(frozen=True)
 class LogForm:
-    """sum of coefficient * log(prime), with rational coefficients. Unit-free (nats)."""
+    """sum of coefficient * log(prime), with rational coefficients. Unit-free (nats).
 
-    coefficients: tuple[tuple[int, Fraction], ...] = ()
+    Stored as integers over one denominator (``numerators[i] / denominator`` for
+    ``primes[i]``), in lowest terms: every subset of many rules holds millions of
+    coefficients, and a Fraction each would be most of the memory. ``coefficients`` gives the
+    (prime, Fraction) pairs. Two forms are equal exactly when their values are (the logs of
+    distinct primes are independent).
+    """
+
+    __slots__ = ("_denominator", "_floats", "_numerators", "_primes")
+
+    def __init__(self, coefficients: Iterable[tuple[int, Fraction]] = ()) -> None:
+        pairs = sorted((p, Fraction(c)) for p, c in coefficients if c)
+        denominator = math.lcm(*(c.denominator for _, c in pairs)) if pairs else 1
+        numerators = [c.numerator * (denominator // c.denominator) for _, c in pairs]
+        self._store(tuple(p for p, _ in pairs), numerators, denominator)
+
+    def _store(self, primes: tuple[int, ...], numerators: list[int], denominator: int) -> None:
+        g = math.gcd(denominator, *numerators)
+        if denominator < 0:
+            g = -g
+        self._primes = primes
+        self._numerators = tuple(c // g for c in numerators) if g != 1 else tuple(numerators)
+        self._denominator = denominator // g if primes else 1
+        self._floats: dict[str, float] = {}
+
+    def _parts(self) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        return self._primes, self._numerators, self._denominator
+
+    @classmethod
+    def _of(cls, primes: tuple[int, ...], numerators: list[int], denominator: int) -> LogForm:
+        form = object.__new__(cls)
+        form._store(primes, numerators, denominator)
+        return form
 
     @classmethod
     def from_dict(cls, coefficients: Mapping[int, Fraction]) -> LogForm:
-        return cls(tuple(sorted((p, c) for p, c in coefficients.items() if c != 0)))
+        return cls(coefficients.items())
 
     @classmethod
     def from_integers(cls, coefficients: Mapping[int, int], denominator: int) -> LogForm:
-        """sum of (c / denominator) log(p): the engine's integer sums, one gcd per prime."""
-        terms = []
-        for prime, c in coefficients.items():
-            if c:
-                g = math.gcd(c, denominator)
-                d = denominator // g
-                terms.append((prime, _coprime_fraction(c // g, d) if d > 0 else Fraction(c, denominator)))
-        terms.sort()
-        return cls(tuple(terms))
+        """sum of (c / denominator) log(p): the engine's integer sums, kept as integers."""
+        items = sorted((p, c) for p, c in coefficients.items() if c)
+        return cls._of(tuple(p for p, _ in items), [c for _, c in items], denominator)
+
+    @classmethod
+    def from_sorted(cls, primes: tuple[int, ...], numerators: list[int], denominator: int) -> LogForm:
+        """sum of (numerators[i] / denominator) log(primes[i]), primes ascending and distinct,
+        numerators nonzero: what the batched engine builds, taken as it is."""
+        return cls._of(primes, numerators, denominator)
 
     @classmethod
     def log(cls, q: Fraction) -> LogForm:
@@ -214,44 +92,72 @@ class LogForm:
         q = Fraction(q)
         if q <= 0:
             raise ValueError(f"log of {q} is not finite")
-        terms: dict[int, Fraction] = {}
+        terms: dict[int, int] = {}
         for prime, power in factorize(q.numerator):
             terms[prime] = terms.get(prime, 0) + power
         for prime, power in factorize(q.denominator):
             terms[prime] = terms.get(prime, 0) - power
-        return cls.from_dict(terms)
+        return cls.from_integers(terms, 1)
 
     @classmethod
     def combine(cls, parts: Iterable[tuple[Fraction, LogForm]]) -> LogForm:
         """sum of weight * form."""
-        total: dict[int, Fraction] = {}
-        for weight, form in parts:
-            if weight:
-                for prime, c in form.coefficients:
-                    total[prime] = total.get(prime, 0) + weight * c
-        return cls.from_dict(total)
+        parts = [(Fraction(w), form._parts()) for w, form in parts if w]
+        denominator = math.lcm(*(w.denominator * d for w, (_, _, d) in parts)) if parts else 1
+        total: dict[int, int] = {}
+        for w, (primes, numerators, d) in parts:
+            factor = w.numerator * (denominator // (w.denominator * d))
+            for prime, c in zip(primes, numerators, strict=True):
+                total[prime] = total.get(prime, 0) + c * factor
+        return cls.from_integers(total, denominator)
+
+    @property
+    def coefficients(self) -> tuple[tuple[int, Fraction], ...]:
+        """(prime, coefficient) pairs, ascending by prime."""
+        primes, numerators, d = self._parts()
+        out = []
+        for prime, c in zip(primes, numerators, strict=True):
+            g = math.gcd(c, d)
+            out.append((prime, _coprime_fraction(c // g, d // g)))
+        return tuple(out)
+
+    @property
+    def primes(self) -> tuple[int, ...]:
+        return self._parts()[0]
+
+    def __len__(self) -> int:
+        return len(self._parts()[0])
 
     @property
     def is_zero(self) -> bool:
-        return not self.coefficients
+        return not self._parts()[0]
 
     @property
     def fully_factored(self) -> bool:
         """False when some log is of a composite that factoring's budget left whole: the form is
         exact, only not split into primes (two such forms may be equal with other coefficients)."""
-        return not any(p in _UNFACTORED for p, _ in self.coefficients)
+        return not any(p in _UNFACTORED for p in self._parts()[0])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogForm):
+            return NotImplemented
+        return self._parts() == other._parts()
+
+    def __hash__(self) -> int:
+        return hash(self._parts())
+
+    def __repr__(self) -> str:
+        return f"LogForm({self.text()})"
 
     def __add__(self, other: LogForm) -> LogForm:
-        total = dict(self.coefficients)
-        for prime, c in other.coefficients:
-            total[prime] = total[prime] + c if prime in total else c
-        return LogForm.from_dict(total)
+        return LogForm.combine([(Fraction(1), self), (Fraction(1), other)])
 
     def __sub__(self, other: LogForm) -> LogForm:
-        return self + -other
+        return LogForm.combine([(Fraction(1), self), (Fraction(-1), other)])
 
     def __neg__(self) -> LogForm:
-        return LogForm(tuple((p, -c) for p, c in self.coefficients))
+        primes, numerators, d = self._parts()
+        return LogForm._of(primes, [-c for c in numerators], d)
 
     # --- presentation, in nats (natural logs) or bits (log2, where log2(2) = 1) ------------
 
@@ -290,8 +196,24 @@ class LogForm:
         return total / sympy.log(2) if units == "bits" else total
 
     def to_float(self, units: str = "nats") -> float:
-        """The value correctly rounded to a double, however much the terms cancel."""
-        return _evaluate(self.coefficients, units == "bits")
+        """The value correctly rounded to a double, however much the terms cancel (kept)."""
+        if units not in self._floats:
+            self._floats[units] = _evaluate(*self._parts(), units == "bits")
+        return self._floats[units]
+
+
+class Difference(LogForm):
+    """``minuend - subtrahend``, built each time it is read rather than kept: I(Y; X_S) =
+    H(Y) - H(Y | X_S) for every subset would otherwise double the memory of a wide table."""
+
+    __slots__ = ("_minuend", "_subtrahend")
+
+    def __init__(self, minuend: LogForm, subtrahend: LogForm) -> None:
+        self._minuend, self._subtrahend = minuend, subtrahend
+        self._floats = {}
+
+    def _parts(self) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        return LogForm.combine([(Fraction(1), self._minuend), (Fraction(-1), self._subtrahend)])._parts()
 
 
 def latex_fraction(value: Fraction) -> str:
@@ -312,7 +234,7 @@ def _join(pieces: list[tuple[Fraction, str]]) -> str:
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def _ln(prime: int, digits: int) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = digits
@@ -344,23 +266,26 @@ def _coprime_basis(coefficients: tuple[tuple[int, Fraction], ...]) -> tuple[tupl
     return tuple(sorted((b, w) for b, w in bases.items() if w))
 
 
-@lru_cache(maxsize=65536)
-def _evaluate(coefficients: tuple[tuple[int, Fraction], ...], bits: bool) -> float:
-    if any(p in _UNFACTORED for p, _ in coefficients):
-        coefficients = _coprime_basis(coefficients)
-    if not coefficients:
+def _evaluate(primes: tuple[int, ...], numerators: tuple[int, ...], denominator: int, bits: bool) -> float:
+    """sum (numerators[i] / denominator) ln(primes[i]), correctly rounded (in bits: / ln 2)."""
+    if any(p in _UNFACTORED for p in primes):
+        fractions = (Fraction(c, denominator) for c in numerators)
+        form = LogForm(_coprime_basis(tuple(zip(primes, fractions, strict=True))))
+        primes, numerators, denominator = form._parts()
+    if not primes:
         return 0.0
     digits = 40
     while True:
         with localcontext() as ctx:
             ctx.prec = digits
-            terms = [Decimal(c.numerator) / Decimal(c.denominator) * _ln(p, digits) for p, c in coefficients]
+            terms = [c * _ln(p, digits) for p, c in zip(primes, numerators, strict=True)]
             total = sum(terms, Decimal(0))
             scale = sum((abs(t) for t in terms), Decimal(0))
             # Each term is good to about 10^-digits of scale. Logs of distinct primes are
             # independent, so total != 0; once it stands 20 digits clear of the rounding
             # noise, the double nearest to it is the double nearest to the exact value.
             if total != 0 and abs(total) > scale * Decimal(10) ** (20 - digits):
+                total /= denominator
                 if bits:
                     total /= _ln(2, digits)
                 return float(total)

@@ -14,7 +14,7 @@ Everything is integers, as in the walk (``exact``): with L the common denominato
 and the shifts and p_x = u/v, a sum of k rules is an integer over L with weight W / v^k, and
 g(v) = N / (L v^|U|) with an integer N. Without clipping g is linear, N = (B + v) v^|U| +
 sum_t W_t t; with clipping, the sorted hidden sums and their prefix sums give N in two
-bisections. ``counted_form`` turns the cells into the same canonical form as the walk's.
+bisections. ``counted_integers`` turns the cells into the same canonical form as the walk's.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .entropy import counted_integers
+from .entropy import batched_forms, counted_integers
 from .logform import LogForm
 
 if TYPE_CHECKING:
@@ -219,12 +219,11 @@ class Structured:
         return Fraction(hidden.numerator(self.scaled.shifts[i]) - hidden.numerator(0), hidden.total)
 
     def all_forms(self) -> Iterator[tuple[int, LogForm]]:
-        """(subset mask, H(Y | X_S)) for every subset (see ``all_integers``)."""
-        for mask, integers in self.all_integers():
-            yield mask, LogForm.from_integers(*integers)
+        """(subset mask over the lag indices, H(Y | X_S)) for every subset."""
+        return batched_forms(self.all_cells())
 
-    def all_integers(self) -> Iterator[tuple[int, tuple[dict[int, int], int]]]:
-        """(subset mask over the lag indices, H(Y | X_S) as integers) for every subset.
+    def all_cells(self) -> Iterator[tuple[int, list[tuple[int, int]], int, int]]:
+        """(subset mask, cells, M, D) for every subset, as ``counted_integers`` reads them.
 
         The distribution of every subset's sum is built once, each from its parent without its
         highest rule (2^n convolutions), and serves as the learned side of S and the hidden
@@ -239,7 +238,7 @@ class Structured:
         for mask in range(1 << n):
             size = mask.bit_count()
             hidden = Hidden(scaled, dists[full ^ mask], n - size)
-            yield mask, counted_integers(cells(scaled, dists[mask], hidden), hidden.total, scaled.v**size)
+            yield mask, list(cells(scaled, dists[mask], hidden)), hidden.total, scaled.v**size
 
     # --- how much work, before any is done --------------------------------------------------
 

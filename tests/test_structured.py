@@ -140,3 +140,36 @@ def test_sixty_four_rules_one_subset_is_quick_and_matches_a_second_method():
         )
         terms.append((weight, p))
     assert value.form == entropy_form(terms)
+
+
+def hard_process(n: int, seed: int) -> EchoProcess:
+    """Shifts 1/d with distinct d in 40..70 and p_x = 1/3 or 2/7: every sum distinct and large
+    integers to factor, so every subset at once takes the batched, NumPy-factored path."""
+    rng = random.Random(seed)
+    denominators = rng.sample(range(40, 71), n)
+    rules = [Rule(lag + 1, Fraction((-1) ** lag, d)) for lag, d in enumerate(denominators)]
+    clip = rng.random() < 0.5
+    base = Fraction(rng.choice([1, 2, 9]), 10) if clip else Fraction(1, 2)
+    return EchoProcess(rules, base=base, p_x=rng.choice([Fraction(1, 3), Fraction(2, 7)]), clip=clip)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_subset_in_batches_matches_enumeration(seed, monkeypatch):
+    """9 rules: about 40,000 integers per batch, factored on arrays; small batches (many
+    flushes) and one batch give the same forms, and a sample of subsets equals the definition
+    enumerated in Fractions, factored one at a time."""
+    import echo_theory.entropy as entropy
+
+    process = hard_process(9, seed)
+    whole = {row.learned: row for row in process.subset_table().rows}
+    monkeypatch.setattr(entropy, "BATCH", 5000)
+    monkeypatch.setattr(entropy.batched_forms, "__defaults__", (5000,))
+    pieces = {row.learned: row.cross_entropy.form for row in process.subset_table().rows}
+    assert pieces == {learned: row.cross_entropy.form for learned, row in whole.items()}
+    rng = random.Random(seed)
+    for learned in [(), tuple(process.lags), *rng.sample(sorted(whole), 12)]:
+        expected = enumerated_entropy(process, learned)
+        assert whole[learned].cross_entropy.form == expected, learned
+        gain = enumerated_entropy(process, ()) - expected
+        assert whole[learned].information.form == gain
+        assert whole[learned].information.value == gain.to_float()
