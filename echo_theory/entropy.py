@@ -157,7 +157,7 @@ def _batch_forms(pending, unknown) -> Iterator[tuple[Hashable, LogForm]]:
         return
     import numpy as np
 
-    values = np.array(sorted(unknown), dtype=np.int64)
+    values = np.sort(np.fromiter(unknown, dtype=np.int64, count=len(unknown)))
     owners, primes, powers = factor_table(values)
     first = np.searchsorted(owners, np.arange(len(values) + 1))
     ns, cs, sizes = [], [], []
@@ -185,13 +185,17 @@ def _batch_forms(pending, unknown) -> Iterator[tuple[Hashable, LogForm]]:
     subset, prime = subset[starts], prime[starts]
     bounds = np.searchsorted(subset, np.arange(len(pending) + 1)).tolist()
     prime_list = prime.tolist()
-    coefficient_list = [-((h << _LIMB) + lo) for h, lo in zip(high.tolist(), low.tolist(), strict=True)]
+    if high.max(initial=0) < 1 << (62 - _LIMB):  # the whole coefficient fits int64
+        coefficient_list = (-((high << _LIMB) + low)).tolist()
+    else:
+        coefficient_list = [-((h << _LIMB) + lo) for h, lo in zip(high.tolist(), low.tolist(), strict=True)]
     primes_of, powers_of, first_of = primes.tolist(), powers.tolist(), first.tolist()
-    index_of = {value: i for i, value in enumerate(values.tolist())}
-    for k, (key, _, total, scale) in enumerate(pending):
+    totals = np.array([total for _, _, total, _ in pending], dtype=np.int64)
+    total_index = np.searchsorted(values, totals).tolist()
+    for k, (key, _, _, scale) in enumerate(pending):
         a, b = bounds[k], bounds[k + 1]
         primes_k, coefficients_k = prime_list[a:b], coefficient_list[a:b]  # ascending primes
-        i = index_of[total]
+        i = total_index[k]
         for row in range(first_of[i], first_of[i + 1]):  # + log M, with the scale
             p = primes_of[row]
             j = bisect_left(primes_k, p)

@@ -21,7 +21,9 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .factoring import _UNFACTORED, factorize
-from .literals import format_fraction
+from .logarithms import fixed_sum, rounded
+
+_ARRAY_TERMS = 24  # from this many logs on, one pass on arrays beats Decimal's one at a time
 
 
 def _coprime_fraction(numerator: int, denominator: int) -> Fraction:
@@ -44,7 +46,7 @@ class LogForm:
     distinct primes are independent).
     """
 
-    __slots__ = ("_denominator", "_floats", "_numerators", "_primes")
+    __slots__ = ("_denominator", "_fixed", "_floats", "_numerators", "_primes")
 
     def __init__(self, coefficients: Iterable[tuple[int, Fraction]] = ()) -> None:
         pairs = sorted((p, Fraction(c)) for p, c in coefficients if c)
@@ -60,6 +62,7 @@ class LogForm:
         self._numerators = tuple(c // g for c in numerators) if g != 1 else tuple(numerators)
         self._denominator = denominator // g if primes else 1
         self._floats: dict[str, float] = {}
+        self._fixed: tuple[int, int, int] | bool | None = False  # not yet computed
 
     def _parts(self) -> tuple[tuple[int, ...], tuple[int, ...], int]:
         return self._primes, self._numerators, self._denominator
@@ -161,31 +164,41 @@ class LogForm:
 
     # --- presentation, in nats (natural logs) or bits (log2, where log2(2) = 1) ------------
 
-    def _terms(self, units: str) -> tuple[Fraction, list[tuple[int, Fraction]]]:
-        if units == "bits":
-            constant = dict(self.coefficients).get(2, Fraction(0))
-            return constant, [(p, c) for p, c in self.coefficients if p != 2]
-        return Fraction(0), list(self.coefficients)
+    def _pieces(self, units: str, log: str, fraction, times: str, opening: str, closing: str) -> str:
+        """The terms joined with their signs; in bits, log2(2) = 1 makes 2's term a constant.
+        Built from the stored integers (one gcd each): a wide form has thousands of terms."""
+        primes, numerators, d = self._parts()
+        pieces: list[str] = []
+        negative: list[bool] = []
+        constant = None
+        for prime, c in zip(primes, numerators, strict=True):
+            g = math.gcd(c, d)
+            num, den = abs(c) // g, d // g
+            if units == "bits" and prime == 2:
+                constant = (c < 0, fraction(num, den))
+                continue
+            magnitude = "" if num == den == 1 else fraction(num, den) + times
+            negative.append(c < 0)
+            pieces.append(f"{magnitude}{log}{opening}{prime}{closing}")
+        if constant is not None:
+            negative.insert(0, constant[0])
+            pieces.insert(0, constant[1])
+        if not pieces:
+            return "0"
+        out = ["-" if negative[0] else "", pieces[0]]
+        for sign, body in zip(negative[1:], pieces[1:], strict=True):
+            out += (" - " if sign else " + ", body)
+        return "".join(out)
 
     def text(self, units: str = "nats") -> str:
         """``3*log(2) - 3/16*log(3)`` in nats; ``3 - 3/16*log2(3)`` in bits."""
-        constant, terms = self._terms(units)
         log = "log2" if units == "bits" else "log"
-        pieces = [(constant, format_fraction(abs(constant)))] if constant else []
-        for prime, c in terms:
-            magnitude = "" if abs(c) == 1 else f"{format_fraction(abs(c))}*"
-            pieces.append((c, f"{magnitude}{log}({prime})"))
-        return _join(pieces) if pieces else "0"
+        return self._pieces(units, log, _text_fraction, "*", "(", ")")
 
     def latex(self, units: str = "nats") -> str:
         r"""``3 \log 2 - \frac{3}{16} \log 3`` in nats; ``\log_2`` in bits."""
-        constant, terms = self._terms(units)
         log = r"\log_2" if units == "bits" else r"\log"
-        pieces = [(constant, latex_fraction(abs(constant)))] if constant else []
-        for prime, c in terms:
-            magnitude = "" if abs(c) == 1 else latex_fraction(abs(c)) + " "
-            pieces.append((c, f"{magnitude}{log} {prime}"))
-        return _join(pieces) if pieces else "0"
+        return self._pieces(units, log, _latex_fraction, " ", " ", "")
 
     def to_sympy(self, units: str = "nats"):
         import sympy
@@ -198,8 +211,26 @@ class LogForm:
     def to_float(self, units: str = "nats") -> float:
         """The value correctly rounded to a double, however much the terms cancel (kept)."""
         if units not in self._floats:
-            self._floats[units] = _evaluate(*self._parts(), units == "bits")
+            value = None
+            fixed = self.fixed_sum()
+            if fixed is not None:
+                value = rounded(*fixed, units == "bits")
+            if value is None:
+                value = _evaluate(*self._parts(), units == "bits")
+            self._floats[units] = value
         return self._floats[units]
+
+    def fixed_sum(self, short: bool = False) -> tuple[int, int, int] | None:
+        """(T, E, D): the value is within E / (D 2^100) of T / (D 2^100), from every log at
+        once on arrays (``logarithms``); None for bases beyond the arrays or left unfactored,
+        and for short forms unless ``short`` (alone, Decimal is quicker for them)."""
+        if self._fixed is False or (short and self._fixed is None):
+            primes, numerators, d = self._parts()
+            self._fixed = None
+            if (short or len(primes) >= _ARRAY_TERMS) and self.fully_factored:
+                fixed = fixed_sum(primes, numerators)
+                self._fixed = None if fixed is None else (*fixed, d)
+        return self._fixed
 
 
 class Difference(LogForm):
@@ -211,6 +242,17 @@ class Difference(LogForm):
     def __init__(self, minuend: LogForm, subtrahend: LogForm) -> None:
         self._minuend, self._subtrahend = minuend, subtrahend
         self._floats = {}
+        self._fixed = False
+
+    def fixed_sum(self, short: bool = False) -> tuple[int, int, int] | None:
+        """From the two forms' own sums, without building the difference."""
+        if self._fixed is False:
+            a, b = self._minuend.fixed_sum(short=True), self._subtrahend.fixed_sum(short=True)
+            self._fixed = None
+            if a is not None and b is not None:
+                (ta, ea, da), (tb, eb, db) = a, b
+                self._fixed = (ta * db - tb * da, ea * db + eb * da, da * db)
+        return self._fixed
 
     def _parts(self) -> tuple[tuple[int, ...], tuple[int, ...], int]:
         return LogForm.combine([(Fraction(1), self._minuend), (Fraction(-1), self._subtrahend)])._parts()
@@ -224,14 +266,12 @@ def latex_fraction(value: Fraction) -> str:
     return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
 
 
-def _join(pieces: list[tuple[Fraction, str]]) -> str:
-    out = ""
-    for i, (sign, body) in enumerate(pieces):
-        if i == 0:
-            out = ("-" if sign < 0 else "") + body
-        else:
-            out += (" - " if sign < 0 else " + ") + body
-    return out
+def _text_fraction(numerator: int, denominator: int) -> str:
+    return str(numerator) if denominator == 1 else f"{numerator}/{denominator}"
+
+
+def _latex_fraction(numerator: int, denominator: int) -> str:
+    return str(numerator) if denominator == 1 else f"\\frac{{{numerator}}}{{{denominator}}}"
 
 
 @lru_cache(maxsize=1 << 16)
