@@ -206,7 +206,7 @@ def _batch_forms(pending, unknown) -> Iterator[tuple[Hashable, LogForm]]:
             else:
                 primes_k.insert(j, p)
                 coefficients_k.insert(j, powers_of[row] * scale)
-        yield key, LogForm.from_sorted(tuple(primes_k), coefficients_k, scale)
+        yield key, LogForm.from_sorted(primes_k, coefficients_k, scale)
 
 
 @dataclass(frozen=True)

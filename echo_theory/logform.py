@@ -15,7 +15,8 @@ not split into primes, which ``LogForm.fully_factored`` says.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
@@ -23,6 +24,7 @@ from functools import lru_cache
 from .factoring import _UNFACTORED, factorize
 from .logarithms import fixed_sum, rounded
 
+_INT64 = 1 << 63
 _ARRAY_TERMS = 24  # from this many logs on, one pass on arrays beats Decimal's one at a time
 
 
@@ -54,11 +56,12 @@ class LogForm:
         numerators = [c.numerator * (denominator // c.denominator) for _, c in pairs]
         self._store(tuple(p for p, _ in pairs), numerators, denominator)
 
-    def _store(self, primes: tuple[int, ...], numerators: list[int], denominator: int) -> None:
+    def _store(self, primes: Sequence[int], numerators: list[int], denominator: int) -> None:
         g = math.gcd(denominator, *numerators)
         if denominator < 0:
             g = -g
-        self._primes = primes
+        # 8 bytes a prime rather than an int object each: most of a wide table's memory
+        self._primes = array("q", primes) if primes and primes[-1] < _INT64 else tuple(primes)
         self._numerators = tuple(c // g for c in numerators) if g != 1 else tuple(numerators)
         self._denominator = denominator // g if primes else 1
         self._floats: dict[str, float] = {}
@@ -68,7 +71,7 @@ class LogForm:
         return self._primes, self._numerators, self._denominator
 
     @classmethod
-    def _of(cls, primes: tuple[int, ...], numerators: list[int], denominator: int) -> LogForm:
+    def _of(cls, primes: Sequence[int], numerators: list[int], denominator: int) -> LogForm:
         form = object.__new__(cls)
         form._store(primes, numerators, denominator)
         return form
@@ -84,7 +87,7 @@ class LogForm:
         return cls._of(tuple(p for p, _ in items), [c for _, c in items], denominator)
 
     @classmethod
-    def from_sorted(cls, primes: tuple[int, ...], numerators: list[int], denominator: int) -> LogForm:
+    def from_sorted(cls, primes: Sequence[int], numerators: list[int], denominator: int) -> LogForm:
         """sum of (numerators[i] / denominator) log(primes[i]), primes ascending and distinct,
         numerators nonzero: what the batched engine builds, taken as it is."""
         return cls._of(primes, numerators, denominator)
@@ -126,7 +129,7 @@ class LogForm:
 
     @property
     def primes(self) -> tuple[int, ...]:
-        return self._parts()[0]
+        return tuple(self._parts()[0])
 
     def __len__(self) -> int:
         return len(self._parts()[0])
@@ -139,15 +142,17 @@ class LogForm:
     def fully_factored(self) -> bool:
         """False when some log is of a composite that factoring's budget left whole: the form is
         exact, only not split into primes (two such forms may be equal with other coefficients)."""
-        return not any(p in _UNFACTORED for p in self._parts()[0])
+        return not _UNFACTORED or not any(p in _UNFACTORED for p in self._parts()[0])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LogForm):
             return NotImplemented
-        return self._parts() == other._parts()
+        (a, x, d), (b, y, e) = self._parts(), other._parts()
+        return d == e and x == y and tuple(a) == tuple(b)
 
     def __hash__(self) -> int:
-        return hash(self._parts())
+        primes, numerators, d = self._parts()
+        return hash((tuple(primes), numerators, d))
 
     def __repr__(self) -> str:
         return f"LogForm({self.text()})"
