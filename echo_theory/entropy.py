@@ -157,25 +157,43 @@ def _batch_forms(pending, unknown) -> Iterator[tuple[Hashable, LogForm]]:
         return
     import numpy as np
 
-    values = np.sort(np.fromiter(unknown, dtype=np.int64, count=len(unknown)))
-    owners, primes, powers = factor_table(values)
-    first = np.searchsorted(owners, np.arange(len(values) + 1))
     ns, cs, sizes = [], [], []
     for _, counts, _, _ in pending:
         ns += counts.keys()
         cs += counts.values()
         sizes.append(len(counts))
-    position = np.searchsorted(values, np.array(ns, dtype=np.int64))
-    c = np.array(cs, dtype=np.int64)
+    subsets = np.repeat(np.arange(len(pending)), sizes)
+    totals = np.array([total for _, _, total, _ in pending], dtype=np.int64)
+    yield from counted_forms(
+        [key for key, _, _, _ in pending],
+        subsets,
+        np.array(ns, dtype=np.int64),
+        np.array(cs, dtype=np.int64),
+        totals,
+        [scale for _, _, _, scale in pending],
+    )
+
+
+def counted_forms(keys, subsets, ns, cs, totals, scales) -> Iterator[tuple[Hashable, LogForm]]:
+    """(key, log M - sum_n c_n log n / scale) for each subset k, from arrays: one row (k, n, c_n)
+    per distinct n of subset k (``subsets`` ascending), ``totals[k]`` = M, every integer below
+    VECTOR_LIMIT and every c_n below 2^62. The integers are factored together and each
+    subset's coefficients summed on arrays (in two limbs, so sums stay exact in int64)."""
+    import numpy as np
+
+    values = np.unique(np.concatenate([ns, totals]))
+    owners, primes, powers = factor_table(values)
+    first = np.searchsorted(owners, np.arange(len(values) + 1))
+    position = np.searchsorted(values, ns)
     # every prime of every counted integer: (subset, prime, power * c) rows
     spans = first[position + 1] - first[position]
     entry = np.repeat(np.arange(len(ns)), spans)
     offset = np.repeat(first[position] - (np.cumsum(spans) - spans), spans)
     row = offset + np.arange(len(entry))
-    subset = np.repeat(np.arange(len(pending)), sizes)[entry]
+    subset = subsets[entry]
     prime, power = primes[row], powers[row]
-    low = power * (c[entry] & ((1 << _LIMB) - 1))
-    high = power * (c[entry] >> _LIMB)
+    low = power * (cs[entry] & ((1 << _LIMB) - 1))
+    high = power * (cs[entry] >> _LIMB)
     order = np.lexsort((prime, subset))
     subset, prime, low, high = subset[order], prime[order], low[order], high[order]
     new = np.ones(len(subset), dtype=bool)
@@ -183,16 +201,15 @@ def _batch_forms(pending, unknown) -> Iterator[tuple[Hashable, LogForm]]:
     starts = np.flatnonzero(new)
     low, high = np.add.reduceat(low, starts), np.add.reduceat(high, starts)
     subset, prime = subset[starts], prime[starts]
-    bounds = np.searchsorted(subset, np.arange(len(pending) + 1)).tolist()
+    bounds = np.searchsorted(subset, np.arange(len(keys) + 1)).tolist()
     prime_list = prime.tolist()
     if high.max(initial=0) < 1 << (62 - _LIMB):  # the whole coefficient fits int64
         coefficient_list = (-((high << _LIMB) + low)).tolist()
     else:
         coefficient_list = [-((h << _LIMB) + lo) for h, lo in zip(high.tolist(), low.tolist(), strict=True)]
     primes_of, powers_of, first_of = primes.tolist(), powers.tolist(), first.tolist()
-    totals = np.array([total for _, _, total, _ in pending], dtype=np.int64)
     total_index = np.searchsorted(values, totals).tolist()
-    for k, (key, _, _, scale) in enumerate(pending):
+    for k, (key, scale) in enumerate(zip(keys, scales, strict=True)):
         a, b = bounds[k], bounds[k + 1]
         primes_k, coefficients_k = prime_list[a:b], coefficient_list[a:b]  # ascending primes
         i = total_index[k]

@@ -492,10 +492,10 @@ def subset_table(
         check_cost(min(walk, structured or walk) + output, what)  # before listing any subset
         subsets = all_subsets(lags)
         if structured is not None and structured < walk:
-            cells = engine.structured.all_cells()
+            forms = engine.structured.all_forms()
         else:
-            cells = _walk_cells(engine, process)
-        for mask, form in batched_forms(cells):
+            forms = batched_forms(_walk_cells(engine, process))
+        for mask, form in forms:
             subset = tuple(lag for i, lag in enumerate(lags) if mask >> i & 1)
             engine._forms.setdefault(subset, form)
         needed = list(subsets)

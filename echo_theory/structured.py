@@ -219,8 +219,71 @@ class Structured:
         return Fraction(hidden.numerator(self.scaled.shifts[i]) - hidden.numerator(0), hidden.total)
 
     def all_forms(self) -> Iterator[tuple[int, LogForm]]:
-        """(subset mask over the lag indices, H(Y | X_S)) for every subset."""
-        return batched_forms(self.all_cells())
+        """(subset mask over the lag indices, H(Y | X_S)) for every subset: on arrays when
+        every integer fits int64 (``_all_forms_on_arrays``), else subset by subset."""
+        on_arrays = self._all_forms_on_arrays()
+        return on_arrays if on_arrays is not None else batched_forms(self.all_cells())
+
+    def _all_forms_on_arrays(self) -> Iterator[tuple[int, LogForm]] | None:
+        """Every subset's cells, counts and forms in a few array passes, with the same
+        integers as ``all_cells`` and ``integer_counts``; None where some product could leave
+        int64 (L (|B| + sum |s|) v^n >= 2^62), or the table is too small to pay."""
+        import numpy as np
+
+        from .entropy import counted_forms
+
+        n, sc = self.n, self.scaled
+        reach = sc.scale + abs(sc.base) + sum(map(abs, sc.shifts))
+        if n < 6 or reach * sc.scale * sc.v**n >= 1 << 62:
+            return None
+        dists: list[Distribution] = [{0: 1}]
+        moments = [0]  # sum of W t: adding a rule makes it v m + u shift v^k
+        for i in range(n):
+            shift = sc.shifts[i]
+            dists += [convolve(d, shift, sc.u, sc.v) for d in dists]
+            moments += [sc.v * m + sc.u * shift * sc.v ** mask.bit_count() for mask, m in enumerate(moments)]
+        full = (1 << n) - 1
+        sums, weights, sizes = [], [], []
+        numerators: list[int] = []
+        for mask in range(1 << n):
+            learned = dists[mask]
+            sums += learned.keys()
+            weights += learned.values()
+            sizes.append(len(learned))
+            if sc.clip:  # P(y=1 | the sum) through the clipped hidden side, cell by cell
+                hidden = Hidden(sc, dists[full ^ mask], n - mask.bit_count())
+                numerators += map(hidden.numerator, learned)
+        moments = [moments[full ^ mask] for mask in range(1 << n)]  # of each subset's hidden side
+        subsets = np.repeat(np.arange(1 << n), sizes)
+        masks = np.arange(1 << n)
+        ones = np.array([mask.bit_count() for mask in range(1 << n)], dtype=np.int64)
+        unseen_weight = np.array([sc.v ** (n - k) for k in range(n + 1)], dtype=np.int64)[ones]
+        totals = sc.scale * unseen_weight  # M = L v^|U|
+        if sc.clip:
+            cell_n = np.array(numerators, dtype=np.int64)
+        else:  # g is linear: N = (B + s) v^|U| + sum over the hidden sums of W t
+            s = np.array(sums, dtype=np.int64)
+            cell_n = (sc.base + s) * unseen_weight[subsets] + np.array(moments, dtype=np.int64)[subsets]
+        w = np.array(weights, dtype=np.int64)
+        # divide each subset's M and N by their gcd, as integer_counts does
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        g = np.gcd(np.gcd.reduceat(cell_n, starts), totals)
+        totals //= g
+        cell_n //= g[subsets]
+        other = totals[subsets] - cell_n
+        entry_subset = np.concatenate([subsets, subsets])
+        entry_n = np.concatenate([cell_n, other])
+        entry_c = np.concatenate([w * cell_n, w * other])
+        keep = entry_n != 0  # the 0 log 0 rule
+        entry_subset, entry_n, entry_c = entry_subset[keep], entry_n[keep], entry_c[keep]
+        order = np.lexsort((entry_n, entry_subset))
+        entry_subset, entry_n, entry_c = entry_subset[order], entry_n[order], entry_c[order]
+        new = np.ones(len(entry_n), dtype=bool)
+        new[1:] = (entry_subset[1:] != entry_subset[:-1]) | (entry_n[1:] != entry_n[:-1])
+        first = np.flatnonzero(new)
+        entry_c = np.add.reduceat(entry_c, first)
+        scales = (totals * np.array([sc.v**k for k in range(n + 1)], dtype=np.int64)[ones]).tolist()
+        return counted_forms(masks.tolist(), entry_subset[first], entry_n[first], entry_c, totals, scales)
 
     def all_cells(self) -> Iterator[tuple[int, list[tuple[int, int]], int, int]]:
         """(subset mask, cells, M, D) for every subset, as ``counted_integers`` reads them.

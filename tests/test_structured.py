@@ -173,3 +173,19 @@ def test_every_subset_in_batches_matches_enumeration(seed, monkeypatch):
         gain = enumerated_entropy(process, ()) - expected
         assert whole[learned].information.form == gain
         assert whole[learned].information.value == gain.to_float()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_subset_on_arrays_matches_subset_by_subset(seed):
+    """The array pass (6 to 9 rules, clipped or not, p_x from 0 to 1) gives each subset the
+    form that the cells, counted one subset at a time, give."""
+    from echo_theory.entropy import batched_forms
+
+    rng = random.Random(seed)
+    process = random_process(seed + 500, max_rules=9)
+    while len(process.lags) < 6:
+        process = random_process(rng.randrange(10**6), max_rules=9)
+    structured = Structured(process)
+    arrays = structured._all_forms_on_arrays()
+    assert arrays is not None
+    assert dict(arrays) == dict(batched_forms(structured.all_cells()))
