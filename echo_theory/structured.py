@@ -224,6 +224,32 @@ class Structured:
         on_arrays = self._all_forms_on_arrays()
         return on_arrays if on_arrays is not None else batched_forms(self.all_cells())
 
+    @property
+    def _offset(self) -> int:
+        """Minus the lowest sum of any subset, in steps of the gcd: its column in the rows."""
+        return -sum(a for a in self.scaled.shifts if a < 0) // self._gcd
+
+    def _dense_distributions(self):
+        """Every subset's distribution of sums as one int64 row (columns: sums in steps of the
+        gcd, from the lowest), doubled rule by rule; None where the table would pass 2^22."""
+        import numpy as np
+
+        sc, n = self.scaled, self.n
+        span = sum(abs(a) for a in sc.shifts) // self._gcd + 1
+        if span << n > 1 << 22:
+            return None
+        table = np.zeros((1 << n, span), dtype=np.int64)
+        table[0, self._offset] = 1
+        for i, shift in enumerate(sc.shifts):
+            k, step = 1 << i, shift // self._gcd
+            block = table[:k] * (sc.v - sc.u)
+            if step >= 0:
+                block[:, step:] += table[:k, : span - step] * sc.u
+            else:
+                block[:, :step] += table[:k, -step:] * sc.u
+            table[k : 2 * k] = block
+        return table
+
     def _all_forms_on_arrays(self) -> Iterator[tuple[int, LogForm]] | None:
         """Every subset's cells, counts and forms in a few array passes, with the same
         integers as ``all_cells`` and ``integer_counts``; None where some product could leave
@@ -236,23 +262,30 @@ class Structured:
         reach = sc.scale + abs(sc.base) + sum(map(abs, sc.shifts))
         if n < 6 or reach * sc.scale * sc.v**n >= 1 << 62:
             return None
-        dists: list[Distribution] = [{0: 1}]
         moments = [0]  # sum of W t: adding a rule makes it v m + u shift v^k
-        for i in range(n):
-            shift = sc.shifts[i]
-            dists += [convolve(d, shift, sc.u, sc.v) for d in dists]
+        for shift in sc.shifts:
             moments += [sc.v * m + sc.u * shift * sc.v ** mask.bit_count() for mask, m in enumerate(moments)]
         full = (1 << n) - 1
-        sums, weights, sizes = [], [], []
-        numerators: list[int] = []
-        for mask in range(1 << n):
-            learned = dists[mask]
-            sums += learned.keys()
-            weights += learned.values()
-            sizes.append(len(learned))
-            if sc.clip:  # P(y=1 | the sum) through the clipped hidden side, cell by cell
-                hidden = Hidden(sc, dists[full ^ mask], n - mask.bit_count())
-                numerators += map(hidden.numerator, learned)
+        dense = self._dense_distributions() if not sc.clip else None
+        if dense is not None:  # every subset's sums as a row over the full set's range
+            rows, columns = np.nonzero(dense)
+            weights = dense[rows, columns]
+            sums = (columns - self._offset) * self._gcd
+            sizes = np.bincount(rows, minlength=1 << n)
+        else:
+            dists: list[Distribution] = [{0: 1}]
+            for shift in sc.shifts:
+                dists += [convolve(d, shift, sc.u, sc.v) for d in dists]
+            sums, weights, sizes = [], [], []
+            numerators: list[int] = []
+            for mask in range(1 << n):
+                learned = dists[mask]
+                sums += learned.keys()
+                weights += learned.values()
+                sizes.append(len(learned))
+                if sc.clip:  # P(y=1 | the sum) through the clipped hidden side, cell by cell
+                    hidden = Hidden(sc, dists[full ^ mask], n - mask.bit_count())
+                    numerators += map(hidden.numerator, learned)
         moments = [moments[full ^ mask] for mask in range(1 << n)]  # of each subset's hidden side
         subsets = np.repeat(np.arange(1 << n), sizes)
         masks = np.arange(1 << n)
