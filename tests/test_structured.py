@@ -189,3 +189,19 @@ def test_every_subset_on_arrays_matches_subset_by_subset(seed):
     arrays = structured._all_forms_on_arrays()
     assert arrays is not None
     assert dict(arrays) == dict(batched_forms(structured.all_cells()))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_subset_at_once_matches_one_subset_at_a_time(seed):
+    """8 to 9 rules of random kinds: the table of every subset (arrays, batches) and each
+    subset asked alone (one integer at a time) give the same forms and floats."""
+    rng = random.Random(seed)
+    process = random_process(seed + 900, max_rules=9)
+    while len(process.lags) < 8:
+        process = random_process(rng.randrange(10**6), max_rules=9)
+    table = process.subset_table()
+    for row in rng.sample(list(table.rows), 40):
+        alone = process.cross_entropy(row.learned)
+        assert row.cross_entropy.form == alone.form
+        assert row.cross_entropy.value == alone.value
+        assert row.information.value == process.information(row.learned).value
