@@ -4,7 +4,7 @@ The exact forms (``logform``) are rational combinations of logs of primes, so ev
 the engine meets is factored. One at a time: a gcd with the product of the primes below
 ``_TRIAL_LIMIT``, then Miller-Rabin and Pollard-Brent in Python integers. Many at once
 (``factor_many``, every subset of many rules brings about a million integers): the same steps
-on NumPy arrays of the integers below 2^52, with the products mod n taken through a float64
+on NumPy arrays of the integers below 2^50, with the products mod n taken through a float64
 quotient (``_mulmod``); the few integers those steps leave, and the larger ones, go one at a
 time. Both give the same factorization: each finds only proven primes.
 
@@ -173,14 +173,22 @@ def _pollard_brent(n: int, budget: int) -> int | None:
 
 # --- many integers at once, on NumPy arrays ---------------------------------------------------
 
-VECTOR_LIMIT = 1 << 52  # _mulmod is exact below this
+VECTOR_LIMIT = 1 << 50  # _mulmod is exact below this
 _BATCH_MIN = 256  # fewer integers than this go one at a time: the arrays would not pay
 _CHUNK = 1 << 14  # elements per pass of the long loops: their temporaries stay in cache
 _SMALL_PRIME_SQUARE = _TRIAL_LIMIT * _TRIAL_LIMIT  # a cofactor below this with no small factor is prime
 # Miller-Rabin bases 2, 3, ..., 23 and, for each, the n from which it is needed: the first six
 # are exact below 3,474,749,660,383, seven below 341,550,071,728,321, nine below 3.8e18.
-_VECTOR_BASES = ((2, 0), (3, 0), (5, 0), (7, 0), (11, 0), (13, 0), (17, 3_474_749_660_383),
-                 (19, 341_550_071_728_321), (23, 341_550_071_728_321))  # fmt: skip
+# Deterministic Miller-Rabin: below each bound, n is prime exactly when it passes the strong
+# test to every base of the set (bases reduced mod n, a base that is 0 mod n passing). The sets
+# are the best known (Jaeschke; Sinclair, Worley and others, miller-rabin.appspot.com), each
+# bound the least composite that passes its set.
+_BASE_SETS = (
+    (1_050_535_501, (336781006125, 9639812373923155)),
+    (350_269_456_337, (4230279247111683200, 14694767155120705706, 16641139526367750375)),
+    (55_245_642_489_451, (2, 141889084524735, 1199124725622454117, 11096072698276303650)),
+    (7_999_252_175_582_851, (2, 4130806001517, 149795463772692060, 186635894390467037, 3967304179347715805)),
+)
 _VECTOR_RHO_STEPS = 1 << 13  # lockstep iterations before the survivors go one at a time
 _GCD_EVERY = 64  # products of |x - y| between gcds
 
@@ -205,9 +213,9 @@ def factor_many(values: Iterable[int]) -> dict[int, tuple[tuple[int, int], ...]]
 
 
 def factor_table(numbers):
-    """The factorizations of an int64 array of integers in 1 .. VECTOR_LIMIT - 1, as three
-    arrays (owner, prime, power): one row per distinct prime of each number, by owner (the
-    number's index) and then by prime."""
+    """The factorizations of an int64 array of integers >= 1 (cofactors past VECTOR_LIMIT one
+    at a time), as three arrays (owner, prime, power): one row per distinct prime of each
+    number, by owner (the number's index) and then by prime."""
     import numpy as np
 
     owners, primes = _factor_arrays(numbers)
@@ -237,6 +245,10 @@ def _factor_arrays(numbers):
             hit = hit[rest[hit] % prime == 0]
     keep = rest > 1
     index, rest = index[keep], rest[keep]
+    beyond = rest >= VECTOR_LIMIT  # past what _mulmod takes exactly: one at a time
+    for i, n in zip(index[beyond].tolist(), rest[beyond].tolist(), strict=True):
+        _add_rows(owners, primes, i, n)
+    index, rest = index[~beyond], rest[~beyond]
     # Every cofactor now has no prime factor below _TRIAL_LIMIT: below its square it is prime;
     # above, Miller-Rabin decides, and Pollard-Brent splits the composites into two cofactors.
     while index.size:
@@ -258,11 +270,7 @@ def _factor_arrays(numbers):
         divisor[~square] = _rho_vector(rest[~square])
         split = divisor > 0
         for i, n in zip(index[~split].tolist(), rest[~split].tolist(), strict=True):
-            factors: dict[int, int] = {}
-            _factor_large(n, factors)  # the budget's last word, one at a time
-            for p, power in factors.items():
-                owners.append(np.full(power, i, dtype=np.int64))
-                primes.append(np.full(power, p, dtype=np.int64))
+            _add_rows(owners, primes, i, n)  # the budget's last word, one at a time
         index, rest, divisor = index[split], rest[split], divisor[split]
         index = np.concatenate([index, index])
         rest = np.concatenate([divisor, rest // divisor])
@@ -271,16 +279,29 @@ def _factor_arrays(numbers):
     return np.concatenate(owners), np.concatenate(primes)
 
 
-def _mulmod(a, b, n, fn):
-    """a * b mod n, elementwise, for int64 arrays with 0 <= a, b < n < 2^52 (fn: n as float64).
+def _add_rows(owners: list, primes: list, index: int, n: int) -> None:
+    """The rows of n's factors (n with no prime factor below _TRIAL_LIMIT), one at a time."""
+    import numpy as np
 
-    The float quotient a b / n has a relative error below 2^-52 and is below 2^52, so its floor
-    is within one of the true one; a b - q n, taken mod 2^64 by int64 arithmetic, is then the
-    exact remainder shifted by at most one n either way, which the last two lines undo.
+    factors: dict[int, int] = {}
+    _factor_large(n, factors)
+    for p, power in factors.items():
+        owners.append(np.full(power, index, dtype=np.int64))
+        primes.append(np.full(power, p, dtype=np.int64))
+
+
+def _mulmod(a, b, n, inverse):
+    """a * b mod n, elementwise, for int64 arrays with 0 <= a, b < n < 2^50 (``inverse``: 1 / n
+    as float64).
+
+    The float quotient a b (1/n) has three roundings, a relative error below 2^-51, and is
+    below 2^50, so its floor is within one of the true one; a b - q n, taken mod 2^64 by int64
+    arithmetic, is then the exact remainder shifted by at most one n either way, which the last
+    two lines undo.
     """
     import numpy as np
 
-    q = (a.astype(np.float64) * b.astype(np.float64) / fn).astype(np.int64)
+    q = (a.astype(np.float64) * b.astype(np.float64) * inverse).astype(np.int64)
     r = a * b - q * n
     r += n & (r >> 63)  # r < 0: add n
     r -= n & ~((r - n) >> 63)  # r >= n: subtract n
@@ -288,7 +309,7 @@ def _mulmod(a, b, n, fn):
 
 
 def _is_prime_vector(numbers):
-    """Deterministic Miller-Rabin for odd n < 2^52 with no prime factor below _TRIAL_LIMIT."""
+    """Deterministic Miller-Rabin for odd n < 2^50 with no prime factor below _TRIAL_LIMIT."""
     import numpy as np
 
     prime = np.ones(len(numbers), dtype=bool)
@@ -301,37 +322,55 @@ def _is_prime_vector(numbers):
                 break
             d = np.where(even, d >> 1, d)
             s += even
-        # the bits of d, shared by every base: most numbers need several
-        bits = [(d >> bit) & 1 == 1 for bit in range(int(d.max()).bit_length() - 1, -1, -1)]
         verdict = prime[start : start + _CHUNK]
-        for base, needed_from in _VECTOR_BASES:
-            pick = np.flatnonzero(verdict & (n >= needed_from))
-            if pick.size:
-                chosen = [b[pick] for b in bits] if pick.size < len(n) else bits
-                verdict[pick] = _strong_probable_prime(n[pick], chosen, s[pick], base)
+        below = 0
+        for bound, bases in _BASE_SETS:
+            group = np.flatnonzero((n >= below) & (n < bound))
+            below = bound
+            if not group.size:
+                continue
+            m, dm, sm = n[group], d[group], s[group]
+            # the bits of d, from the top, shared by every base of the set
+            bits = [(dm >> bit) & 1 == 1 for bit in range(int(dm.max()).bit_length() - 1, -1, -1)]
+            passed = np.ones(len(m), dtype=bool)
+            for base in bases:
+                live = np.flatnonzero(passed)
+                if not live.size:
+                    break
+                chosen = [b[live] for b in bits] if live.size < len(m) else bits
+                passed[live] = _strong_probable_prime(m[live], chosen, sm[live], base)
+            verdict[group] = passed
     return prime
 
 
 def _strong_probable_prime(n, bits, s, base: int):
-    """Whether each n passes the strong test to ``base``: base^d = 1 or base^(d 2^i) = -1,
-    with ``bits`` the bits of d from the top (boolean arrays), base^d taken left to right."""
+    """Whether each n passes the strong test to ``base`` mod n: base^d = 1 or base^(d 2^i) = -1
+    for some i < s, with ``bits`` the bits of d from the top (boolean arrays), base^d taken left
+    to right. A base that is 0 mod n passes."""
     import numpy as np
 
-    fn = n.astype(np.float64)
+    inverse = 1.0 / n.astype(np.float64)
+    small = base < 64
+    if not small:
+        residue = (np.uint64(base) % n.astype(np.uint64)).astype(np.int64)
     x = np.ones_like(n)
     for bit in bits:
-        x = _mulmod(x, x, n, fn)
-        # x * base < 2^57 exactly, and its quotient by n is small: one float division finds it
-        y = x * base
-        y -= (y.astype(np.float64) / fn).astype(np.int64) * n
-        y += n & (y >> 63)
-        y -= n & ~((y - n) >> 63)
+        x = _mulmod(x, x, n, inverse)
+        if small:  # x * base < 2^56 exactly, and its quotient by n is below 64
+            y = x * base
+            y -= (y.astype(np.float64) * inverse).astype(np.int64) * n
+            y += n & (y >> 63)
+            y -= n & ~((y - n) >> 63)
+        else:
+            y = _mulmod(x, residue, n, inverse)
         x = np.where(bit, y, x)
     minus_one = n - 1
     passed = (x == 1) | (x == minus_one)
     for i in range(1, int(s.max())):
-        x = _mulmod(x, x, n, fn)
+        x = _mulmod(x, x, n, inverse)
         passed |= (x == minus_one) & (i < s)
+    if not small:
+        passed |= residue == 0
     return passed
 
 
@@ -352,7 +391,7 @@ def _rho_chunk(n):
 
     out = np.zeros(len(n), dtype=np.int64)
     live = np.arange(len(n))
-    fn = n.astype(np.float64)
+    fn = 1.0 / n.astype(np.float64)  # the inverse, as _mulmod takes it
     y = np.full(len(n), 2, dtype=np.int64)
     q = np.ones(len(n), dtype=np.int64)
 

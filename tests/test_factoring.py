@@ -48,7 +48,7 @@ def test_mulmod_is_exact_up_to_the_limit():
     rng = np.random.default_rng(3)
     n = np.concatenate([rng.integers(2, VECTOR_LIMIT, 20_000), np.full(100, VECTOR_LIMIT - 1)])
     a, b = rng.integers(0, VECTOR_LIMIT, len(n)) % n, (n - 1 - rng.integers(0, 3, len(n))) % n
-    got = _mulmod(a, b, n, n.astype(np.float64))
+    got = _mulmod(a, b, n, 1.0 / n.astype(np.float64))
     assert got.tolist() == [int(x) * int(y) % int(m) for x, y, m in zip(a, b, n, strict=True)]
 
 
@@ -60,6 +60,32 @@ def test_factor_many_matches_sympy(seed):
     for n in values:
         assert dict(got[n]) == sympy.factorint(n), n
         assert list(got[n]) == sorted(got[n])
+
+
+def test_miller_rabin_on_arrays_matches_sympy():
+    """Odd numbers with no factor below 1024, across every base set's range, with the bounds
+    themselves (the least composites that pass the set below) and strong pseudoprimes."""
+    rng = random.Random(2)
+    small = [p for p in range(3, 1024) if sympy.isprime(p)]
+    values = set(PSEUDOPRIMES) | {1_050_535_501, 350_269_456_337, 55_245_642_489_451}
+    for bits in range(21, 50):
+        while sum(1 for v in values if v.bit_length() == bits) < 60:
+            n = rng.randrange(1 << (bits - 1), 1 << bits) | 1
+            if all(n % p for p in small):
+                values.add(n)
+        values.add(int(sympy.prevprime(1 << bits)))
+    values = sorted(values)
+    got = factoring._is_prime_vector(np.array(values, dtype=np.int64))
+    assert got.tolist() == [sympy.isprime(n) for n in values]
+
+
+def test_cofactors_past_the_array_limit_go_one_at_a_time():
+    values = [VECTOR_LIMIT + 1, 3 * VECTOR_LIMIT + 7, (1 << 62) + 1, int(sympy.prevprime(1 << 62)), 12]
+    owners, primes, powers = factor_table(np.array(values, dtype=np.int64))
+    first = np.searchsorted(owners, np.arange(len(values) + 1))
+    for i, n in enumerate(values):
+        rows = slice(first[i], first[i + 1])
+        assert dict(zip(primes[rows].tolist(), powers[rows].tolist(), strict=True)) == sympy.factorint(n)
 
 
 def test_pseudoprimes_are_composite():
