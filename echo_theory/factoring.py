@@ -175,7 +175,9 @@ def _pollard_brent(n: int, budget: int) -> int | None:
 
 VECTOR_LIMIT = 1 << 50  # _mulmod is exact below this
 _BATCH_MIN = 256  # fewer integers than this go one at a time: the arrays would not pay
-_CHUNK = 1 << 14  # elements per pass of the long loops: their temporaries stay in cache
+_CHUNK = 1 << 14  # elements per pass of Miller-Rabin's loops: their temporaries stay in cache
+# Pollard-Brent's lockstep ends with a few slow numbers: one large chunk pays that tail once
+_RHO_CHUNK = 1 << 17
 _SMALL_PRIME_SQUARE = _TRIAL_LIMIT * _TRIAL_LIMIT  # a cofactor below this with no small factor is prime
 # Miller-Rabin bases 2, 3, ..., 23 and, for each, the n from which it is needed: the first six
 # are exact below 3,474,749,660,383, seven below 341,550,071,728,321, nine below 3.8e18.
@@ -381,8 +383,8 @@ def _rho_vector(numbers):
     import numpy as np
 
     out = np.zeros(len(numbers), dtype=np.int64)
-    for start in range(0, len(numbers), _CHUNK):
-        out[start : start + _CHUNK] = _rho_chunk(numbers[start : start + _CHUNK])
+    for start in range(0, len(numbers), _RHO_CHUNK):
+        out[start : start + _RHO_CHUNK] = _rho_chunk(numbers[start : start + _RHO_CHUNK])
     return out
 
 
