@@ -253,6 +253,10 @@ class Difference(LogForm):
         self._floats = {}
         self._fixed = False
 
+    @property
+    def fully_factored(self) -> bool:
+        return self._minuend.fully_factored and self._subtrahend.fully_factored
+
     def fixed_sum(self, short: bool = False) -> tuple[int, int, int] | None:
         """From the two forms' own sums, without building the difference."""
         if self._fixed is False:
