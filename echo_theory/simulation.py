@@ -21,7 +21,7 @@ from .errors import EchoTheoryError, LimitError
 from .estimate import CountTable, EntropyEstimate, entropy_estimate
 from .results import RowsByLearned
 from .rules import format_lags
-from .sampler import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
+from .sampling import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
 
 if TYPE_CHECKING:
     import pandas
@@ -98,7 +98,7 @@ def simulate_counts(
     CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates.
     """
     plan = SamplerPlan.of(process, method)
-    if plan.sum_groups is not None and method == "auto":  # counting needs the configurations
+    if plan.sums is not None and method == "auto":  # counting needs the configurations
         n = len(plan.lags)
         if n > MAX_COUNTED_RULES:
             raise LimitError(

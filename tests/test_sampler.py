@@ -229,13 +229,13 @@ def test_ties_are_finished_exactly(monkeypatch, method, lazy_bits):
     """With few digits compared, ties are frequent (1 in 8 for the bit-sliced path with 3 digits,
     1 in 256 for the byte path): were a tie left unfinished, P(y=1 | x) = 1/3 would be off by
     q / 2^k = 1/24 or 1/768, many standard errors at 2^23 steps."""
-    import echo_theory.sampler as sampler
+    import echo_theory.sampling.plan as sampler
 
     if lazy_bits:
         monkeypatch.setattr(sampler, "LAZY_BITS", lazy_bits)
     process = EchoProcess(["1:+0.3"], base="1/3", p_x="1/3")
     plan = SamplerPlan.of(process, method)
-    assert plan.y_residual is not None
+    assert plan.y_residual is not None and plan.y_bits == (lazy_bits or 8)
     n = 2**23
     counts = count_series(plan, child_seed(root_seed(31), 0), n)
     ones = counts.sum(axis=1)
