@@ -261,6 +261,23 @@ def test_the_summed_path_draws_the_same_series_as_the_table():
         assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
 
 
+def test_sums_that_no_configuration_reaches_do_not_change_the_draws():
+    """The ties' rejection denominator is the lcm of their residuals. The summed path tabulates
+    every sum from the lowest to the highest, and with clipping some sums in between are never
+    reached: had they counted, its denominator here would be 5^27 where the table's is 5^22
+    (the reachable unclipped probabilities are 3/5 and 3/5 + s1), the rejection constants would
+    differ, and so would about one tie draw in three (35 of 100,000 steps before the fix)."""
+    step = 3**31  # shifts on the scale 5^27, both multiples of step, with gcd(5^5, 5001) = 1
+    s1, s2 = Fraction(5**5 * step, 5**27), Fraction(5001 * step, 5**27)
+    process = EchoProcess([f"1:{s1}", f"2:{s2}"], base="3/5", clip=True)  # 3/5 + s2 > 1: clipped
+    general, summed = SamplerPlan.of(process, "general"), SamplerPlan.of(process, "summed")
+    assert len(summed.y_coins) == 5**5 + 5001 + 1 > 2 ** len(process.lags)
+    assert general.y_residual[1] == summed.y_residual[1] == 5**22
+    one = concatenated(process, 100_000, 3, 1 << 16, "general")
+    other = concatenated(process, 100_000, 3, 1 << 16, "summed")
+    assert (one[0] == other[0]).all() and (one[1] == other[1]).all()
+
+
 def test_forty_rules_sample_without_a_table():
     """40 rules: no 2^40 table; y's mean is P(y=1), the structured engine's learned-none cell."""
     rules = [f"{lag}:{1 / 100 if lag % 3 else -3 / 100}" for lag in range(1, 41)]

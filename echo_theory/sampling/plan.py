@@ -202,8 +202,9 @@ def _pairs(table: np.ndarray) -> np.ndarray:
 
 
 def _summed_table(process: EchoProcess) -> tuple[tuple[Fraction, ...], SumLayout]:
-    """P(y=1) for every sum index k of the layout. Sums no configuration reaches get a clamped
-    value that is never used."""
+    """P(y=1) for every sum index k of the layout. A sum no configuration reaches gets 0: it is
+    never read, and it must not take part in the ties' common denominator, or the draws would
+    differ from the configuration table's."""
     from ..structured import Scaled
 
     scaled = Scaled.of(process)
@@ -215,9 +216,12 @@ def _summed_table(process: EchoProcess) -> tuple[tuple[Fraction, ...], SumLayout
             f"tabulates at most {MAX_SUMS} (give shifts with a smaller common denominator)"
         )
     lowest = sum(a for a in scaled.shifts if a < 0)
+    reach = layout.reachable()
     zero, one = Fraction(0), Fraction(1)
     table = tuple(
         min(max(Fraction(scaled.base + lowest + k * step, scaled.scale), zero), one)
+        if reach >> k & 1
+        else zero
         for k in range(layout.size)
     )
     return table, layout
