@@ -52,6 +52,22 @@ def check_cost(steps: int, what: str) -> None:
         )
 
 
+def check_cells(cells: int, what: str) -> None:
+    """Refuse counts kept in memory (int64 cells, as the validator keeps them) past the budget:
+    one cell is charged as one step, so the default budget holds 1e8 cells, 800 MB."""
+    budget = current_budget()
+    if cells > budget:
+        raise LimitError(
+            f"{what} need about {_count(cells)} counts ({_bytes(8 * cells)}), past the budget of "
+            f"{_count(budget)} ({_bytes(8 * budget)}); raise it with --budget {_round_up(cells)}, "
+            f"or choose fewer subsets with --learned"
+        )
+
+
+def _bytes(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
 def _count(steps: int) -> str:
     return f"{steps:.1e}".replace("e+0", "e").replace("e+", "e")
 

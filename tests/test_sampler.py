@@ -11,6 +11,7 @@ from echo_theory.estimate import CountTable
 from echo_theory.sampler import (
     SamplerPlan,
     _histogram,
+    _series,
     child_seed,
     count_series,
     iter_chunks,
@@ -112,6 +113,26 @@ def test_general_counts_of_long_chunks_match_the_series(process, length):
     counts = count_series(plan, child_seed(root_seed(5), 0), length, 1 << 17)
     top = plan.max_lag
     tail = count_series(plan, child_seed(root_seed(5), 0), top, 1 << 17) if top else 0
+    assert (counts - tail == cell_counts(x, y, process.lags)).all()
+
+
+def test_masks_of_more_than_fifteen_lags_count_the_series():
+    """16 lags through interaction rules: four-byte masks on the general path, still the series."""
+    rules = [f"{lag}^{lag + 1}:{Fraction(lag, 400)}" for lag in range(1, 17, 2)] + ["2&15:-0.2"]
+    process = EchoProcess(rules, base="0.4", p_x="0.45")
+    assert len(process.lags) == 16 and not process.is_additive
+    plan = SamplerPlan.of(process)
+    assert plan.method == "general"
+
+    def series(chunk_size):
+        chunks = [s.arrays() for s in _series(plan, child_seed(root_seed(6), 0), 4000, chunk_size)]
+        return np.concatenate([x for x, _ in chunks]), np.concatenate([y for _, y in chunks])
+
+    x, y = series(1024)
+    other = series(128)
+    assert (x == other[0]).all() and (y == other[1]).all()
+    counts = count_series(plan, child_seed(root_seed(6), 0), 4000, 640)
+    tail = count_series(plan, child_seed(root_seed(6), 0), plan.max_lag, 640)
     assert (counts - tail == cell_counts(x, y, process.lags)).all()
 
 

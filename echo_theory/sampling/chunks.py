@@ -120,7 +120,7 @@ def count_series(
     if plan.sums is not None:
         raise LimitError(
             f"counting every configuration of {len(plan.lags)} rules needs 2^{len(plan.lags)} cells; "
-            f"the summed path draws series (sample, train) but does not count them"
+            f"the summed path counts sums of the learned shifts instead (count_sums)"
         )
     counts = np.zeros((2 ** len(plan.lags), 2), dtype=np.int64)
     for series in _series(plan, seed, _check_length(length), _check_chunk(chunk_size), scratch):
