@@ -21,9 +21,11 @@ from echo_theory.simulation import (
     simulate_sum_counts,
 )
 
-# equal shifts (lags 1 and 2 pool), a negative one, p_x != 1/2 and clipping
-SMALL = EchoProcess(["1:+0.1", "2:+0.1", "4:-0.2", "7:+0.35", "9:-3/40"], base="0.6", p_x="0.3", clip=True)
-SMALL_SUBSETS = [(), (1,), (4,), (1, 2), (1, 2, 4), (2, 7, 9), (1, 2, 4, 7, 9)]
+# equal shifts (lags 1 and 2 pool), negative ones, p_x != 1/2, clipping, and sums of up to 304
+# values in units of 1/400 (so 2 k + y passes a byte while k fits one)
+SMALL = EchoProcess(["1:+0.1", "2:+0.1", "4:-0.2", "7:+0.35", "9:-3/400"], base="0.6", p_x="0.3", clip=True)
+# in this order each sum builds on an earlier one: adding terms, then taking one off
+SMALL_SUBSETS = [(), (1,), (4,), (1, 2), (1, 2, 4), (2, 7, 9), (1, 2, 4, 7, 9), (1, 2, 7, 9)]
 
 
 def grouped(process, counts, learned):
@@ -77,25 +79,30 @@ def test_where_every_sum_is_distinct_the_two_countings_estimate_alike():
             assert getattr(one.estimate, field) == pytest.approx(getattr(other.estimate, field), rel=1e-12)
 
 
-def test_sum_counts_match_a_direct_count_of_the_series():
+@pytest.mark.parametrize("together", [True, False], ids=["together", "alone"])
+def test_sum_counts_match_a_direct_count_of_the_series(together):
     """Block 0 is series 0, which sample_series returns: its (V_S, y) counts, written out step by
     step from x and y with exact shifts, are the counter's (the first max-lag steps, whose
-    inputs are the unseen warm-up, are taken off with a count of those steps alone)."""
+    inputs are the unseen warm-up, are taken off with a count of those steps alone). Counted
+    together, the subsets share their buffers and build on each other's sums; alone, each
+    subset's sums have their own width (2 k + y passes a byte where k does not)."""
     length = block_lengths(64 * 3000)[0]
     x, y = sample_series(SMALL, length, seed=2)
     plan = SamplerPlan.of(SMALL)
     subsets = [sum_subset(SMALL, s) for s in SMALL_SUBSETS]
-    counts = count_sums(plan, child_seed(root_seed(2), 0), length, subsets, chunk_size=640)
+    groups = [subsets] if together else [[subset] for subset in subsets]
     top = plan.max_lag
-    head = count_sums(plan, child_seed(root_seed(2), 0), top, subsets, chunk_size=640)
     shifts = {rule.lag: Fraction(rule.shift) for rule in SMALL.rules}
-    for subset, count, before in zip(subsets, counts, head, strict=True):
-        sums = subset.sums()
-        direct = np.zeros_like(count)
-        for t in range(top, length):
-            fired = sum((shifts[lag] for lag in subset.learned if x[t - lag]), Fraction(0))
-            direct[sums.index(fired), y[t]] += 1
-        assert (count - before == direct).all(), subset.learned
+    for group in groups:
+        counts = count_sums(plan, child_seed(root_seed(2), 0), length, group, chunk_size=640)
+        head = count_sums(plan, child_seed(root_seed(2), 0), top, group, chunk_size=640)
+        for subset, count, before in zip(group, counts, head, strict=True):
+            sums = subset.sums()
+            direct = np.zeros_like(count)
+            for t in range(top, length):
+                fired = sum((shifts[lag] for lag in subset.learned if x[t - lag]), Fraction(0))
+                direct[sums.index(fired), y[t]] += 1
+            assert (count - before == direct).all(), subset.learned
 
 
 def test_sum_counts_do_not_depend_on_jobs_or_chunks():

@@ -57,18 +57,6 @@ class BitslicedSeries(Series):
         self._bytes = self.array("_bytes", (2**self.n, chunk_words), np.uint8)
         self._y_ties = rejection_coins(plan.y_residual, seed, 3)
 
-    def _column(self, lag: int, out: np.ndarray) -> None:
-        """x[t - lag] for the chunk's steps, as packed words read from the buffer."""
-        start = self.history * WORD_BITS - lag
-        q, r = divmod(start, WORD_BITS)
-        w = self.words
-        if r == 0:
-            out[:] = self.buffer[q : q + w]
-            return
-        np.right_shift(self.buffer[q : q + w], np.uint64(r), out=out)
-        np.left_shift(self.buffer[q + 1 : q + 1 + w], np.uint64(WORD_BITS - r), out=self._tmp[:w])
-        np.bitwise_or(out, self._tmp[:w], out=out)
-
     def draw_y(self) -> None:
         w = self.words
         indicators = self.indicators[:, :w]
@@ -81,7 +69,7 @@ class BitslicedSeries(Series):
         indicators[0] = valid
         for i, lag in enumerate(self.plan.lags):
             column = self.columns[i, :w]
-            self._column(lag, column)
+            self.column(lag, column)
             half = 1 << i
             np.bitwise_and(indicators[:half], column, out=indicators[half : 2 * half])
             np.bitwise_xor(indicators[:half], indicators[half : 2 * half], out=indicators[:half])

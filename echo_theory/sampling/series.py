@@ -104,6 +104,18 @@ class Series:
     def x_words(self) -> np.ndarray:
         return self.buffer[self.history : self.history + self.words]
 
+    def column(self, lag: int, out: np.ndarray) -> None:
+        """x[t - lag] for the chunk's steps, as packed words read from the buffer."""
+        start = self.history * WORD_BITS - lag
+        q, r = divmod(start, WORD_BITS)
+        w = self.words
+        if r == 0:
+            out[:] = self.buffer[q : q + w]
+            return
+        np.right_shift(self.buffer[q : q + w], np.uint64(r), out=out)
+        np.left_shift(self.buffer[q + 1 : q + 1 + w], np.uint64(WORD_BITS - r), out=self._tmp[:w])
+        np.bitwise_or(out, self._tmp[:w], out=out)
+
     def x_bytes(self) -> np.ndarray:
         """x as one byte (0 or 1) per step, from the first history input to the chunk's last
         step: x[t - lag] of the chunk's step t is element ``64 history + t - lag``. Unpacked

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..bernoulli import _BITCOUNT
 from ..errors import EchoTheoryError
 from .chunks import _check_chunk, _check_length, _series
 from .general import _histogram
@@ -78,46 +79,101 @@ def sum_subset(process: EchoProcess, learned: Sequence[int]) -> SumSubset:
     return SumSubset(learned, terms, Fraction(g, scale), offset)
 
 
+class _Chunk:
+    """What every subset's count reads from one chunk: y as bytes, as packed words (tail
+    cleared) and its total, and the last sum index built (a base for the next subset)."""
+
+    def __init__(self, series: Series) -> None:
+        self.series = series
+        self.steps, self.valid = series.words * 64, series.valid
+        self.y = series.y_flags()[: self.steps].view(np.uint8)
+        self.ones = int(np.count_nonzero(self.y[: self.valid]))
+        self._y_words = None
+        self.bases: list[tuple[dict[int, tuple[int, bool]], np.ndarray]] = []
+        if isinstance(series, SummedSeries):  # the summed path's own index: every rule's sum
+            self.bases.append(({lag: (w, neg) for lag, w, neg in series._terms if w}, series.index))
+
+    def y_words(self) -> np.ndarray:
+        if self._y_words is None:
+            words = np.packbits(self.y, bitorder="little").view(np.uint64)
+            tail = self.valid - (self.series.words - 1) * 64
+            if tail < 64:
+                words[-1] &= np.uint64((1 << tail) - 1)
+            self._y_words = words
+        return self._y_words
+
+
 class _Counter:
     """One subset's counts over a series, chunk by chunk."""
 
-    def __init__(self, subset: SumSubset, series: Series) -> None:
+    def __init__(self, subset: SumSubset, series: Series, wide: type) -> None:
         self.subset = subset
-        self.terms = [term for term in subset.terms if term[1]]  # weight 0 never moves k
+        self.terms = {lag: (w, negative) for lag, w, negative in subset.terms if w}  # w = 0 never moves k
         self.counts = np.zeros((subset.size, 2), dtype=np.int64)
-        steps = series.buffer.size * 64
-        self.key = series.array(
-            f"_sum_key{np.dtype(index_dtype(subset.cells)).str}", steps, index_dtype(subset.cells)
-        )
-        self.reuse = isinstance(series, SummedSeries) and self.terms == list(series._terms)
+        self.wide = wide
+        self.series = series
 
-    def add(self, series: Series, y: np.ndarray, ones: int) -> None:
-        v, steps = series.valid, series.words * 64
-        counts = self.counts
+    def add(self, chunk: _Chunk) -> None:
         if not self.terms:
-            counts[0] += (v - ones, ones)
-            return
-        if len(self.terms) == 1:  # k = z: two counts of nonzero bytes
-            ((lag, _, negative),) = self.terms
-            z = series.lagged(lag, v, negative)
-            on = int(np.count_nonzero(z))
-            both = int(
-                np.count_nonzero(np.bitwise_and(z, y[:v], out=series.array("_and", steps, np.uint8)[:v]))
-            )
-            counts[1] += (on - both, both)
-            counts[0] += (v - on - ones + both, ones - both)
-            return
-        key = self.key[:steps]
-        if self.reuse:  # S is every rule: k is the summed path's own index
-            np.copyto(key, series.index)
+            self.counts[0] += (chunk.valid - chunk.ones, chunk.ones)
+        elif len(self.terms) == 1:
+            self._add_single(chunk)
         else:
-            weighted_sum(series, self.terms, key)
-        np.add(key, key, out=key)
+            self._add_sums(chunk)
+
+    def _add_single(self, chunk: _Chunk) -> None:
+        """k = z: popcounts of x's packed column, alone and with y."""
+        series, v, ones = chunk.series, chunk.valid, chunk.ones
+        ((lag, (_, negative)),) = self.terms.items()
+        column = series.array("_single", series.buffer.size, np.uint64)[: series.words]
+        series.column(lag, column)
+        tail = v - (series.words - 1) * 64
+        if tail < 64:
+            column[-1] &= np.uint64((1 << tail) - 1)
+        on = int(_BITCOUNT(column).sum(dtype=np.int64))
+        both = int(_BITCOUNT(np.bitwise_and(column, chunk.y_words(), out=column)).sum(dtype=np.int64))
+        if negative:  # z = 1 - x
+            on, both = v - on, ones - both
+        self.counts[1] += (on - both, both)
+        self.counts[0] += (v - on - ones + both, ones - both)
+
+    def _add_sums(self, chunk: _Chunk) -> None:
+        """k from the cheapest base (a sum already built this chunk whose common lags have the
+        same weights) plus the terms it lacks, minus those it has in excess; then the key
+        2 k + y and its histogram."""
+        series, steps, v = chunk.series, chunk.steps, chunk.valid
+        best = None
+        for terms, k in chunk.bases:
+            if all(terms[lag] == term for lag, term in self.terms.items() if lag in terms):
+                extra = [lag for lag in self.terms if lag not in terms]
+                excess = [lag for lag in terms if lag not in self.terms]
+                if best is None or len(extra) + len(excess) < best[0]:
+                    best = (len(extra) + len(excess), k, extra, excess, terms)
+        slot = series.array(f"_sum_k{len(chunk.bases) % 2}", steps, self.wide)
+        if best is None or best[0] >= len(self.terms):
+            k = weighted_sum(series, [(lag, w, neg) for lag, (w, neg) in self.terms.items()], slot[:steps])
+        else:
+            _, base, extra, excess, terms = best
+            k = slot[:steps]
+            np.copyto(k, base)
+            if extra:
+                np.add(k, self._partial(series, extra, self.terms, steps), out=k)
+            if excess:
+                np.subtract(k, self._partial(series, excess, terms, steps), out=k)
+        chunk.bases = [*chunk.bases[:1], (self.terms, k)]  # the summed index and the latest sum
+        key = series.array("_sum_key", steps, index_dtype(self.subset.cells))[:steps]
+        np.add(k, k, out=key, dtype=key.dtype)  # in the key's dtype: 2 k may not fit k's
         if key.dtype == np.uint8:  # 8 steps per uint64 word
-            np.bitwise_or(key.view(np.uint64), y.view(np.uint64), out=key.view(np.uint64))
+            np.bitwise_or(key.view(np.uint64), chunk.y.view(np.uint64), out=key.view(np.uint64))
         else:
-            np.bitwise_or(key, y, out=key)
-        counts += _histogram(key[:v], self.subset.cells).reshape(-1, 2)
+            np.bitwise_or(key, chunk.y, out=key)
+        self.counts += _histogram(key[:v], self.subset.cells).reshape(-1, 2)
+
+    def _partial(self, series: Series, lags, terms, steps: int) -> np.ndarray:
+        """sum of w z over some lags, in the narrowest dtype that holds it."""
+        chosen = [(lag, *terms[lag]) for lag in lags]
+        out = series.array("_sum_part", steps, index_dtype(sum(w for _, w, _ in chosen) + 1))
+        return weighted_sum(series, chosen, out[:steps])
 
 
 def count_sums(
@@ -133,13 +189,15 @@ def count_sums(
     The series is ``count_series``'s for the same plan and seed (any path); ``scratch`` as there.
     """
     counters = None
+    wide = index_dtype(max((s.size for s in subsets), default=1))
+    if plan.sums is not None:
+        wide = np.promote_types(wide, index_dtype(plan.sums.size)).type
     for series in _series(plan, seed, _check_length(length), _check_chunk(chunk_size), scratch):
         if counters is None:
-            counters = [_Counter(subset, series) for subset in subsets]
-        y = series.y_flags()[: series.words * 64].view(np.uint8)
-        ones = int(np.count_nonzero(y[: series.valid]))
+            counters = [_Counter(subset, series, wide) for subset in subsets]
+        chunk = _Chunk(series)
         for counter in counters:
-            counter.add(series, y, ones)
+            counter.add(chunk)
     if counters is None:
         return [np.zeros((subset.size, 2), dtype=np.int64) for subset in subsets]
     return [counter.counts for counter in counters]
