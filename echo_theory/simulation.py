@@ -76,16 +76,37 @@ def check_samples(samples: int, what: str = "samples") -> int:
 _SCRATCH = threading.local()  # each thread's buffers, reused block after block
 
 
-def _count_block(task: tuple) -> tuple[int, np.ndarray | list[np.ndarray]]:
-    plan, seed, index, length, chunk_size, subsets = task
-    if not hasattr(_SCRATCH, "arrays"):
-        _SCRATCH.arrays = {}
-    if _SCRATCH.arrays.get("plan") != (plan, chunk_size):  # keep one plan's buffers at a time
-        _SCRATCH.arrays = {"plan": (plan, chunk_size)}
-    seed = child_seed(seed, index)
-    if subsets is None:
-        return index, count_series(plan, seed, length, chunk_size, _SCRATCH.arrays)
-    return index, count_sums(plan, seed, length, subsets, chunk_size, _SCRATCH.arrays)
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """What every block of a run shares: sent to each worker once, not with every block (a
+    summed plan holds up to a million coins). Compared by identity."""
+
+    plan: SamplerPlan
+    root: np.random.SeedSequence
+    chunk_size: int
+    subsets: tuple[SumSubset, ...] | None = None
+
+
+def _count_block(run: _Run, index: int, length: int) -> tuple[int, np.ndarray | list[np.ndarray]]:
+    if getattr(_SCRATCH, "run", None) is not run:  # keep one run's buffers at a time
+        _SCRATCH.run, _SCRATCH.arrays = run, {}
+    seed = child_seed(run.root, index)
+    if run.subsets is None:
+        return index, count_series(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
+    return index, count_sums(run.plan, seed, length, run.subsets, run.chunk_size, _SCRATCH.arrays)
+
+
+_WORKER_RUN: _Run | None = None
+
+
+def _start_worker(run: _Run) -> None:
+    global _WORKER_RUN
+    _WORKER_RUN = run
+    _ignore_interrupts()
+
+
+def _count_in_worker(task: tuple[int, int]) -> tuple[int, np.ndarray | list[np.ndarray]]:
+    return _count_block(_WORKER_RUN, *task)
 
 
 def _ignore_interrupts() -> None:
@@ -132,12 +153,12 @@ def simulate_counts(
     plan = _counting_plan(process, method)
     samples, jobs = check_samples(samples), _check_jobs(jobs)
     root = root_seed(seed)
-    tasks = [(plan, root, b, length, chunk_size, None) for b, length in enumerate(block_lengths(samples))]
+    lengths = block_lengths(samples)
     counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
-    for index, block in _run(tasks, jobs):
+    for index, block in _run(_Run(plan, root, chunk_size), lengths, jobs):
         counts[index] = block
         if progress is not None:
-            progress(tasks[index][3])
+            progress(lengths[index])
     return CountTable(plan.lags, counts, independent=True)
 
 
@@ -197,22 +218,22 @@ def simulate_sum_counts(
     samples, jobs = check_samples(samples), _check_jobs(jobs)
     root = root_seed(seed)
     lengths = block_lengths(samples)
-    tasks = [(plan, root, b, length, chunk_size, subsets) for b, length in enumerate(lengths)]
     counts = [np.zeros((BLOCKS, s.size, 2), dtype=np.int64) for s in subsets]
-    for index, block in _run(tasks, jobs):
+    for index, block in _run(_Run(plan, root, chunk_size, subsets), lengths, jobs):
         for i, table in enumerate(block):
             counts[i][index] = table
         if progress is not None:
-            progress(tasks[index][3])
+            progress(lengths[index])
     return SumCountTable(process.lags, subsets, tuple(counts))
 
 
-def _run(tasks: list[tuple], jobs: int):
+def _run(run: _Run, lengths: list[int], jobs: int):
     """(index, counts) of every block, in any order: the parent counts every jobs-th block
     itself and a pool of jobs - 1 workers counts the rest, so J jobs use J processes."""
+    tasks = list(enumerate(lengths))
     if jobs == 1:
         for task in tasks:
-            yield _count_block(task)
+            yield _count_block(run, *task)
         return
     import multiprocessing
 
@@ -223,16 +244,16 @@ def _run(tasks: list[tuple], jobs: int):
     except ValueError:  # not the main thread: no handler to juggle
         previous = None
     try:
-        pool = multiprocessing.get_context().Pool(jobs - 1, initializer=_ignore_interrupts)
+        pool = multiprocessing.get_context().Pool(jobs - 1, initializer=_start_worker, initargs=(run,))
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     mine, theirs = tasks[::jobs], [task for b, task in enumerate(tasks) if b % jobs]
     try:
-        results = pool.imap_unordered(_count_block, theirs)
+        results = pool.imap_unordered(_count_in_worker, theirs)
         waiting = len(theirs)
         for task in mine:
-            yield _count_block(task)
+            yield _count_block(run, *task)
             while waiting:  # pass on what the workers have finished meanwhile
                 try:
                     block = results.next(timeout=0)
