@@ -18,6 +18,7 @@ from echo_theory.sampler import (
     root_seed,
     sample_series,
 )
+from echo_theory.sampling.general import _flag_positions
 
 SEED = EchoProcess(["3:+0.5", "8:-0.25"])
 # ties that need a draw (1/3, decimals), p_x != 1/2, clipping to 0 and 1, a lag past one word
@@ -134,6 +135,13 @@ def test_masks_of_more_than_fifteen_lags_count_the_series():
     counts = count_series(plan, child_seed(root_seed(6), 0), 4000, 640)
     tail = count_series(plan, child_seed(root_seed(6), 0), plan.max_lag, 640)
     assert (counts - tail == cell_counts(x, y, process.lags)).all()
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 1000, 100_003])
+def test_sparse_flag_positions_are_flatnonzero(size):
+    flags = np.random.default_rng(size).random(size) < 0.02
+    flags[-1:] = True  # a flag in the tail past the last whole word of 8
+    assert (_flag_positions(flags) == np.flatnonzero(flags)).all()
 
 
 @pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 65_537, 300_001])

@@ -38,9 +38,10 @@ def _flag_positions(flags: np.ndarray) -> np.ndarray:
     """``np.flatnonzero(flags)`` for sparse bool flags: the words of 8 flags that hold one, then
     the flags inside them."""
     full = flags.size & ~7
-    words = np.flatnonzero(flags[:full].view(np.uint64) != 0)
-    inside = np.flatnonzero(flags[:full].reshape(-1, 8)[words].ravel())
-    where = words[inside >> 3] * 8 + (inside & 7)
+    words = flags[:full].view(np.uint64)
+    hit = np.flatnonzero(words != 0)
+    inside = np.flatnonzero(words[hit].view(np.uint8))
+    where = hit[inside >> 3] * 8 + (inside & 7)
     if full < flags.size:
         where = np.concatenate([where, full + np.flatnonzero(flags[full:])])
     return where
@@ -95,7 +96,8 @@ class ByteSeries(Series):
         v = self.valid
         where = _flag_positions(np.equal(draws[:v], limits[:v], out=self._tie_flags[:v]))
         kinds = self.kinds_of(index[where]).astype(np.intp)
-        y[where[plan.sure_kinds[kinds]]] = True
+        if plan.any_sure:
+            y[where[plan.sure_kinds[kinds]]] = True
         if self._y_ties is not None:
             pick = plan.drawn_kinds[kinds]
             where, kinds = where[pick], kinds[pick]

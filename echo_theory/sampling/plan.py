@@ -183,6 +183,10 @@ class SamplerPlan:
         return np.array([c.p == 1 for c in self.y_coins])
 
     @cached_property
+    def any_sure(self) -> bool:
+        return bool(self.sure_kinds.any())
+
+    @cached_property
     def drawn_kinds(self) -> np.ndarray:
         """Kinds whose ties need a further draw."""
         return np.array([c.tie_draws for c in self.y_coins])

@@ -3,6 +3,8 @@ every path shares. Each path (``bitsliced``, ``general``, ``summed``) adds how y
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..bernoulli import WORD_BITS, RejectionCoins, compare_planes, set_bits, tie_positions
@@ -150,6 +152,9 @@ class Series:
         coin, w = self.plan.x_coin, out.size
         if coin.constant:
             out.fill(_ONES if coin.p == 1 else np.uint64(0))
+            return
+        if coin.p == Fraction(1, 2):  # one digit, j = 1: x = [J = 0], the zeros word itself
+            out[:] = self._x_planes[0].random_raw(w)
             return
         eq, tmp = self._eq[:w], self._tmp[:w]
         eq.fill(_ONES)
