@@ -18,7 +18,7 @@ and noisy: medians and ratios travel, absolute rates less so.
   threshold built from the rules (on a seeded ``RandomState``, not the global one), timed on
   fewer samples and reported as a rate.
 - jobs: the seed at 1e8 samples with --jobs 1 and --jobs 2 (through the library, same counts).
-- memory: peak resident memory of the whole command (``/usr/bin/time -v``) at 1e6 and 1e9
+- memory: peak resident memory of the whole command (``/usr/bin/time -v``) at 1e6, 1e8 and 1e9
   samples, on the seed, the six rules and the 32 rules (learned none and all): it must stay
   flat.
 
@@ -114,7 +114,7 @@ def main() -> None:
     samples = 10**6 if args.quick else 10**8
     loop_samples = 10**4 if args.quick else 2 * 10**5
     repeats = 3 if args.quick else 5
-    memory_sizes = ("1e5", "1e7") if args.quick else ("1e6", "1e9")
+    memory_sizes = ("1e5", "1e6", "1e7") if args.quick else ("1e6", "1e8", "1e9")
 
     print(f"Machine: {machine()}\n")
     rng = np.random.default_rng(0)

@@ -20,14 +20,33 @@ from .series import Series, bits, rejection_coins
 MAX_MASK_LAGS = 31  # the doubled mask is a uint32
 
 
+# NumPy turns every index into an intp before a lookup or a count: 8 bytes an element, 8 MB for
+# a chunk of 2^20 two-byte indices. Lookups and counts go in slices of this many elements, so
+# those temporaries stay at 2 MB whatever the chunk.
+_SLICE = 1 << 18
+
+
+def take(table: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+    """``np.take(table, index, out=out)`` (every index is in range), a slice at a time."""
+    for start in range(0, index.size, _SLICE):
+        np.take(table, index[start : start + _SLICE], out=out[start : start + _SLICE], mode="clip")
+
+
+def _bincount(values: np.ndarray, bins: int) -> np.ndarray:
+    counts = np.zeros(bins, dtype=np.intp)
+    for start in range(0, values.size, _SLICE):
+        counts += np.bincount(values[start : start + _SLICE], minlength=bins)[:bins]
+    return counts
+
+
 def _histogram(values: np.ndarray, bins: int) -> np.ndarray:
     """``np.bincount(values, minlength=bins)`` for small unsigned values, faster for bytes:
     bincount converts every value to an intp first, so pairs of bytes are counted as one
     uint16 (65536 bins, in cache) and the pair table is folded back into its two bytes."""
     if values.dtype != np.uint8 or values.size < 1 << 16:
-        return np.bincount(values, minlength=bins)[:bins]
+        return _bincount(values, bins)
     even = values.size & ~1
-    pairs = np.bincount(values[:even].view(np.uint16), minlength=1 << 16).reshape(256, 256)
+    pairs = _bincount(values[:even].view(np.uint16), 1 << 16).reshape(256, 256)
     counts = pairs.sum(axis=0) + pairs.sum(axis=1)  # the first byte of a pair, then the second
     if even < values.size:
         counts[values[-1]] += 1
@@ -149,9 +168,9 @@ class GeneralSeries(ByteSeries):
 
     def limits(self, index: np.ndarray, out: np.ndarray) -> None:
         if index.dtype == np.uint8:  # two steps per lookup
-            np.take(self.plan.pair_thresholds, index.view(np.uint16), out=out.view(np.uint16), mode="clip")
+            take(self.plan.pair_thresholds, index.view(np.uint16), out.view(np.uint16))
         else:
-            np.take(self.plan.doubled_thresholds, index, out=out, mode="clip")
+            take(self.plan.doubled_thresholds, index, out)
 
     def kinds_of(self, index: np.ndarray) -> np.ndarray:
         return index >> 1

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .general import ByteSeries
+from .general import ByteSeries, take
 from .series import Series
 
 Term = tuple[int, int, bool]  # lag, weight, negative (the term is w (1 - x[t - lag]))
@@ -110,8 +110,6 @@ class SummedSeries(ByteSeries):
 
     def limits(self, index: np.ndarray, out: np.ndarray) -> None:
         if index.dtype == np.uint8:  # two steps per lookup
-            np.take(
-                self.plan.pair_sum_thresholds, index.view(np.uint16), out=out.view(np.uint16), mode="clip"
-            )
+            take(self.plan.pair_sum_thresholds, index.view(np.uint16), out.view(np.uint16))
         else:
-            np.take(self.plan.threshold_bytes, index, out=out, mode="clip")
+            take(self.plan.threshold_bytes, index, out)
