@@ -26,10 +26,16 @@ MAX_MASK_LAGS = 31  # the doubled mask is a uint32
 _SLICE = 1 << 18
 
 
-def take(table: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
-    """``np.take(table, index, out=out)`` (every index is in range), a slice at a time."""
+def take(table: np.ndarray, index: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+    """``np.take(table, index, out=out)`` (every index is in range), a slice at a time, each
+    slice's indices copied to the intp ``scratch`` (at least _SLICE long) first. NumPy would
+    make that copy itself, in memory it maps and unmaps at every call: a page fault per 4 KB,
+    a third of the time of a six-rule run here."""
     for start in range(0, index.size, _SLICE):
-        np.take(table, index[start : start + _SLICE], out=out[start : start + _SLICE], mode="clip")
+        part = index[start : start + _SLICE]
+        indices = scratch[: part.size]
+        np.copyto(indices, part)
+        np.take(table, indices, out=out[start : start + _SLICE], mode="clip")
 
 
 def _bincount(values: np.ndarray, bins: int) -> np.ndarray:
@@ -125,6 +131,9 @@ class ByteSeries(Series):
     def y_flags(self) -> np.ndarray:
         return self.y_bytes[: self.words * 64]
 
+    def intp_scratch(self) -> np.ndarray:
+        return self.array("_intp", _SLICE, np.intp)
+
 
 def horner(series: Series, lags, out: np.ndarray) -> np.ndarray:
     """sum of x[t - lags[i]] 2^i over the chunk's steps, into the uint8 ``out`` (at most 8 lags)."""
@@ -168,9 +177,9 @@ class GeneralSeries(ByteSeries):
 
     def limits(self, index: np.ndarray, out: np.ndarray) -> None:
         if index.dtype == np.uint8:  # two steps per lookup
-            take(self.plan.pair_thresholds, index.view(np.uint16), out.view(np.uint16))
+            take(self.plan.pair_thresholds, index.view(np.uint16), out.view(np.uint16), self.intp_scratch())
         else:
-            take(self.plan.doubled_thresholds, index, out)
+            take(self.plan.doubled_thresholds, index, out, self.intp_scratch())
 
     def kinds_of(self, index: np.ndarray) -> np.ndarray:
         return index >> 1

@@ -110,6 +110,8 @@ class SummedSeries(ByteSeries):
 
     def limits(self, index: np.ndarray, out: np.ndarray) -> None:
         if index.dtype == np.uint8:  # two steps per lookup
-            take(self.plan.pair_sum_thresholds, index.view(np.uint16), out.view(np.uint16))
+            take(
+                self.plan.pair_sum_thresholds, index.view(np.uint16), out.view(np.uint16), self.intp_scratch()
+            )
         else:
-            take(self.plan.threshold_bytes, index, out)
+            take(self.plan.threshold_bytes, index, out, self.intp_scratch())
