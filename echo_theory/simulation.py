@@ -30,6 +30,7 @@ from .estimate import CountTable, EntropyEstimate, cell_estimate, entropy_estima
 from .results import RowsByLearned
 from .rules import format_lags
 from .sampling import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
+from .sampling.plan import check_samplable
 from .sampling.sums import SumSubset, count_sums, sum_subset
 
 if TYPE_CHECKING:
@@ -146,10 +147,7 @@ def simulate_counts(
     CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates. The counts,
     BLOCKS x 2^n x 2, are charged against the work budget first.
     """
-    n = len(process.lags)
-    check_cells(
-        BLOCKS << (n + 1), f"simulate's counts of every configuration of {n} rule lags ({BLOCKS} blocks)"
-    )
+    _check_configuration_cells(process)
     plan = _counting_plan(process, method)
     samples, jobs = check_samples(samples), _check_jobs(jobs)
     root = root_seed(seed)
@@ -189,6 +187,26 @@ class SumCountTable:
         raise EchoTheoryError(f"the subset {format_lags(learned)} was not counted")
 
 
+def _check_configuration_cells(process: EchoProcess) -> None:
+    n = len(process.lags)
+    check_cells(
+        BLOCKS << (n + 1),
+        f"simulate's counts of every configuration of {n} rule lags ({BLOCKS} blocks)",
+        "or count the sums of the learned shifts (counting='sums')" if process.is_additive else "",
+    )
+
+
+def _sum_subsets(process: EchoProcess, learned: Iterable[Iterable[int] | str]) -> tuple[SumSubset, ...]:
+    """Each learned subset's sum index, checked against the budget for the counts it keeps."""
+    subsets = tuple(dict.fromkeys(sum_subset(process, lags) for lags in process.learned_subsets(learned)))
+    check_cells(
+        sum_cells(subsets),
+        f"simulate's counts of the learned sums for {len(subsets)} subsets of {len(process.lags)} rules "
+        f"({BLOCKS} blocks)",
+    )
+    return subsets
+
+
 def sum_cells(subsets: Iterable[SumSubset]) -> int:
     """The counts a run of sum counting keeps: BLOCKS x (size x 2) per subset."""
     return BLOCKS * sum(subset.cells for subset in subsets)
@@ -208,12 +226,7 @@ def simulate_sum_counts(
     additive process. The series are ``simulate_counts``' for the same method (the general and
     summed paths make the same draws), so the counts are its configuration counts grouped by
     the sum, wherever both can be made."""
-    subsets = tuple(dict.fromkeys(sum_subset(process, lags) for lags in process.learned_subsets(learned)))
-    check_cells(
-        sum_cells(subsets),
-        f"simulate's counts of the learned sums for {len(subsets)} subsets of {len(process.lags)} rules "
-        f"({BLOCKS} blocks)",
-    )
+    subsets = _sum_subsets(process, learned)
     plan = SamplerPlan.of(process, method)
     samples, jobs = check_samples(samples), _check_jobs(jobs)
     root = root_seed(seed)
@@ -423,14 +436,20 @@ def simulate(
     >>> abs(row.estimate.plugin - row.exact.value) < 5 * row.estimate.stderr, row.verdict
     (True, 'agrees')
     """
-    SamplerPlan.of(process, method)  # symbols are an error before any exact work
+    check_samplable(process, method)  # symbols are an error before any exact work
     check_samples(samples)
+    learned = None if learned is None else list(learned)
     if counting not in COUNTINGS:
         raise EchoTheoryError(f"counting {counting!r} is not one of {', '.join(COUNTINGS)}")
     if counting == "auto":
         many = len(process.lags) > MAX_COUNTED_RULES
         counting = "sums" if many and process.is_additive else "configurations"
-    exact = process.subset_table(None if learned is None else list(learned), units)
+    # the counts are refused, where they would be, before the exact values are worked out
+    if counting == "configurations":
+        _check_configuration_cells(process)
+    elif learned is not None:
+        _sum_subsets(process, learned)
+    exact = process.subset_table(learned, units)
     subsets = [row.learned for row in exact.rows]
     if counting == "sums":
         counts = simulate_sum_counts(process, samples, subsets, seed, jobs, chunk_size, method, progress)

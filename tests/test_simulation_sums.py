@@ -143,8 +143,18 @@ def test_forty_rules_by_sums():
 
 def test_counts_past_the_budget_are_refused_with_the_way_on():
     process = EchoProcess([f"{lag}:{lag}/100003" for lag in range(1, 41)])  # sums up to 820
-    with pytest.raises(LimitError, match=r"every configuration of 40 rule lags .* raise it with --budget"):
+    with pytest.raises(
+        LimitError, match=r"every configuration of 40 rule lags .* raise it with --budget"
+    ) as error:
         simulate_counts(process, 10_000)
+    assert str(error.value).endswith("or count the sums of the learned shifts (counting='sums')")
+    parities = EchoProcess([f"{lag}^{lag + 1}:+0.01" for lag in range(1, 20, 2)], clip=True)  # 20 lags
+    with pytest.raises(LimitError) as error:
+        simulate(parities, 10_000, learned=["none"])
+    assert str(error.value) == (
+        "simulate's counts of every configuration of 20 rule lags (64 blocks) need about 1.3e8 counts "
+        "(1.1 GB), past the budget of 1.0e8 (800 MB); raise it with --budget 1.4e8"
+    )
     with work_budget(10**5):
         with pytest.raises(LimitError) as error:
             simulate_sum_counts(process, 10_000, ["chain"])

@@ -115,13 +115,7 @@ class SamplerPlan:
 
     @classmethod
     def of(cls, process: EchoProcess, method: str = "auto") -> SamplerPlan:
-        if process.is_symbolic:
-            names = ", ".join(sorted(str(s) for s in process.symbols))
-            raise ProcessError(
-                f"the rules hold symbols ({names}); simulating needs numbers: give shifts such as 3:+0.5"
-            )
-        if method not in METHODS:
-            raise EchoTheoryError(f"method {method!r} is not one of {', '.join(METHODS)}")
+        check_samplable(process, method)
         x_bits = _digits((process.p_x,))
         x_coin = _Coin(process.p_x, *split_probability(process.p_x, x_bits))
         n = len(process.lags)
@@ -195,6 +189,17 @@ class SamplerPlan:
     def any_tie(self) -> bool:
         """Whether some tie is a success or a draw (else ties are failures, and free)."""
         return any(c.q for c in self.y_coins)
+
+
+def check_samplable(process: EchoProcess, method: str = "auto") -> None:
+    """The errors ``SamplerPlan.of`` would raise before any table is built: symbols, a method."""
+    if process.is_symbolic:
+        names = ", ".join(sorted(str(s) for s in process.symbols))
+        raise ProcessError(
+            f"the rules hold symbols ({names}); simulating needs numbers: give shifts such as 3:+0.5"
+        )
+    if method not in METHODS:
+        raise EchoTheoryError(f"method {method!r} is not one of {', '.join(METHODS)}")
 
 
 def _pairs(table: np.ndarray) -> np.ndarray:
