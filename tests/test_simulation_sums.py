@@ -105,6 +105,20 @@ def test_sum_counts_match_a_direct_count_of_the_series(together):
             assert (count - before == direct).all(), subset.learned
 
 
+def test_a_sum_built_on_another_is_the_sum_built_alone():
+    """(1, 3, 4, 5) starts from (1, 2, 3, 4): lag 2 taken off, lag 5 added, in uint8 (sizes 241
+    and 247), where a partial sum may pass 255 on the way; the counts are those of each subset
+    counted alone."""
+    process = EchoProcess(["1:+0.101", "2:+0.089", "3:+0.031", "4:+0.019", "5:+0.095"], base="0.3")
+    base, built = sum_subset(process, (1, 2, 3, 4)), sum_subset(process, (1, 3, 4, 5))
+    assert (base.size, built.size) == (241, 247)
+    plan = SamplerPlan.of(process, "general")
+    seed = child_seed(root_seed(4), 0)
+    together = count_sums(plan, seed, 50_000, [base, built])
+    alone = [count_sums(plan, seed, 50_000, [subset])[0] for subset in (base, built)]
+    assert all((a == b).all() for a, b in zip(together, alone, strict=True))
+
+
 def test_sum_counts_do_not_depend_on_jobs_or_chunks():
     process = EchoProcess([f"{lag}:{(-1) ** lag * lag}/100" for lag in range(1, 18)], clip=True, p_x="0.4")
     learned = ["none", "singles", "chain", "3,5,8"]

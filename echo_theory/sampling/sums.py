@@ -81,7 +81,8 @@ def sum_subset(process: EchoProcess, learned: Sequence[int]) -> SumSubset:
 
 class _Chunk:
     """What every subset's count reads from one chunk: y as bytes, as packed words (tail
-    cleared) and its total, and the last sum index built (a base for the next subset)."""
+    cleared) and its total, and the sums already built that a subset can start from: the
+    summed path's own index, and the last subset's sum (kept in one buffer, "_sum_k")."""
 
     def __init__(self, series: Series) -> None:
         self.series = series
@@ -89,9 +90,10 @@ class _Chunk:
         self.y = series.y_flags()[: self.steps].view(np.uint8)
         self.ones = int(np.count_nonzero(self.y[: self.valid]))
         self._y_words = None
-        self.bases: list[tuple[dict[int, tuple[int, bool]], np.ndarray]] = []
-        if isinstance(series, SummedSeries):  # the summed path's own index: every rule's sum
-            self.bases.append(({lag: (w, neg) for lag, w, neg in series._terms if w}, series.index))
+        self.summed: tuple[dict[int, tuple[int, bool]], np.ndarray] | None = None
+        if isinstance(series, SummedSeries):  # every rule's sum
+            self.summed = ({lag: (w, neg) for lag, w, neg in series._terms if w}, series.index)
+        self.latest: tuple[dict[int, tuple[int, bool]], np.ndarray] | None = None
 
     def y_words(self) -> np.ndarray:
         if self._y_words is None:
@@ -111,7 +113,6 @@ class _Counter:
         self.terms = {lag: (w, negative) for lag, w, negative in subset.terms if w}  # w = 0 never moves k
         self.counts = np.zeros((subset.size, 2), dtype=np.int64)
         self.wide = wide
-        self.series = series
 
     def add(self, chunk: _Chunk) -> None:
         if not self.terms:
@@ -139,28 +140,32 @@ class _Counter:
 
     def _add_sums(self, chunk: _Chunk) -> None:
         """k from the cheapest base (a sum already built this chunk whose common lags have the
-        same weights) plus the terms it lacks, minus those it has in excess; then the key
-        2 k + y and its histogram."""
+        same weights) minus the terms it has in excess, plus those it lacks (unsigned integers
+        wrap, so a partial sum may leave the dtype on the way and still end exact); then the
+        key 2 k + y and its histogram."""
         series, steps, v = chunk.series, chunk.steps, chunk.valid
         best = None
-        for terms, k in chunk.bases:
+        for base in (chunk.summed, chunk.latest):
+            if base is None:
+                continue
+            terms, k = base
             if all(terms[lag] == term for lag, term in self.terms.items() if lag in terms):
                 extra = [lag for lag in self.terms if lag not in terms]
                 excess = [lag for lag in terms if lag not in self.terms]
                 if best is None or len(extra) + len(excess) < best[0]:
                     best = (len(extra) + len(excess), k, extra, excess, terms)
-        slot = series.array(f"_sum_k{len(chunk.bases) % 2}", steps, self.wide)
+        k = series.array("_sum_k", steps, self.wide)[:steps]  # the latest sum's buffer, reused
         if best is None or best[0] >= len(self.terms):
-            k = weighted_sum(series, [(lag, w, neg) for lag, (w, neg) in self.terms.items()], slot[:steps])
+            weighted_sum(series, [(lag, w, neg) for lag, (w, neg) in self.terms.items()], k)
         else:
             _, base, extra, excess, terms = best
-            k = slot[:steps]
-            np.copyto(k, base)
-            if extra:
-                np.add(k, self._partial(series, extra, self.terms, steps), out=k)
+            if not np.may_share_memory(k, base):  # the latest sum is in this buffer already
+                np.copyto(k, base)
             if excess:
                 np.subtract(k, self._partial(series, excess, terms, steps), out=k)
-        chunk.bases = [*chunk.bases[:1], (self.terms, k)]  # the summed index and the latest sum
+            if extra:
+                np.add(k, self._partial(series, extra, self.terms, steps), out=k)
+        chunk.latest = (self.terms, k)
         key = series.array("_sum_key", steps, index_dtype(self.subset.cells))[:steps]
         np.add(k, k, out=key, dtype=key.dtype)  # in the key's dtype: 2 k may not fit k's
         if key.dtype == np.uint8:  # 8 steps per uint64 word
