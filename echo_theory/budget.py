@@ -66,7 +66,9 @@ def check_cells(cells: int, what: str, fewer: str = "or choose fewer subsets wit
 
 
 def _bytes(size: int) -> str:
-    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+    if size >= 1e9:
+        return f"{size / 1e9:.1f} GB"
+    return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def _count(steps: int) -> str:
