@@ -7,7 +7,10 @@ and noisy: medians and ratios travel, absolute rates less so.
 - simulate: ``simulate_counts`` (all the sampling and counting of a run, 64 blocks) at 1e8
   samples, on three processes: the seed (probabilities in quarters: the bit-sliced path with 2
   digits, no ties), the seed with shifts +0.3 and -0.2 (the bit-sliced path, 10 digits and
-  exact ties), and six rules in hundredths (the general byte path).
+  exact ties), and six rules in hundredths (the general byte path). Then 32 rules in
+  hundredths (the summed path): drawing alone, and ``simulate_sum_counts`` (the sums of the
+  learned shifts counted per subset, as simulate does past 15 rules) for the subsets none and
+  all 32, for the 32 singles, and for the chain (33 subsets, the cost per subset).
 - the generator: raw 64-bit words from PCG64 (``random_raw``: what the bit-sliced path spends),
   and ``Generator.integers`` drawing one uint32 per sample (the target: a simulation should
   cost no more than one such draw per sample).
@@ -15,8 +18,9 @@ and noisy: medians and ratios travel, absolute rates less so.
   threshold built from the rules (on a seeded ``RandomState``, not the global one), timed on
   fewer samples and reported as a rate.
 - jobs: the seed at 1e8 samples with --jobs 1 and --jobs 2 (through the library, same counts).
-- memory: peak resident memory of the whole command (``/usr/bin/time -v``) at 1e6 and 1e9
-  samples: it must stay flat.
+- memory: peak resident memory of the whole command (``/usr/bin/time -v``) at 1e6, 1e8 and 1e9
+  samples, on the seed, the six rules and the 32 rules (learned none and all): it must stay
+  flat.
 
 Run: python benchmarks/bench_simulate.py [--quick]
 """
@@ -33,10 +37,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import machine, median_time, peak_command_mb
 
 from echo_theory import EchoProcess
-from echo_theory.sampler import DEFAULT_CHUNK, SamplerPlan, _series, child_seed, root_seed
-from echo_theory.simulation import simulate_counts
+from echo_theory.sampling import DEFAULT_CHUNK, SamplerPlan, _series, child_seed, root_seed
+from echo_theory.simulation import simulate_counts, simulate_sum_counts
 
-WIDE = EchoProcess([f"{lag}:{(-1) ** lag * lag}/100" for lag in range(1, 33)], base="0.5", clip=True)
+WIDE_RULES = [f"{lag}:{(-1) ** lag * lag}/100" for lag in range(1, 33)]
+WIDE = EchoProcess(WIDE_RULES, base="0.5", clip=True)
+ALL = ",".join(str(lag) for lag in range(1, 33))
+WIDE_COUNTS = {  # what simulate counts past 15 rules, for some choices of --learned
+    "none and all 32": ["none", ALL],
+    "singles (32 subsets)": ["singles"],
+    "chain (33 subsets)": ["chain"],
+}
 
 
 def draw_only(process: EchoProcess, samples: int) -> None:
@@ -78,11 +89,21 @@ def rate(run, samples: int, repeats: int) -> float:
     return samples / median
 
 
-def peak_memory_mb(samples: str) -> float | None:
+MEMORY_RUNS = {
+    "seed": ["--rule", "3:+0.5", "--rule", "8:-0.25"],
+    "six rules in hundredths": [f"--rule={lag}:{(-1) ** lag * lag / 100}" for lag in range(1, 7)],
+    "32 rules, learned none and all": [
+        *(f"--rule={rule}" for rule in WIDE_RULES),
+        "--clip",
+        "--learned=none",
+        f"--learned={ALL}",
+    ],
+}
+
+
+def peak_memory_mb(arguments: list[str], samples: str) -> float | None:
     """Peak RSS of the whole command (None without /usr/bin/time)."""
-    return peak_command_mb(
-        "simulate", "--rule", "3:+0.5", "--rule", "8:-0.25", "--samples", samples, "--quiet"
-    )
+    return peak_command_mb("simulate", *arguments, "--samples", samples, "--quiet")
 
 
 def main() -> None:
@@ -93,7 +114,7 @@ def main() -> None:
     samples = 10**6 if args.quick else 10**8
     loop_samples = 10**4 if args.quick else 2 * 10**5
     repeats = 3 if args.quick else 5
-    memory_sizes = ("1e5", "1e7") if args.quick else ("1e6", "1e9")
+    memory_sizes = ("1e5", "1e6", "1e7") if args.quick else ("1e6", "1e8", "1e9")
 
     print(f"Machine: {machine()}\n")
     rng = np.random.default_rng(0)
@@ -115,6 +136,14 @@ def main() -> None:
     speed = rate(lambda: draw_only(WIDE, samples), samples, repeats)
     name = "32 rules in hundredths (draw only)"
     print(f"| {name} | summed | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")
+    for learned_name, learned in WIDE_COUNTS.items():
+        size = samples if "chain" not in learned_name else samples // 10
+        speed = rate(
+            lambda learned=learned, size=size: simulate_sum_counts(WIDE, size, learned, seed=1), size, repeats
+        )
+        name = f"32 rules, learned {learned_name}"
+        ratios = f"{speed / uint32:.2f}x | {speed / loop:,.0f}x"
+        print(f"| {name} | summed, sums | {speed / 1e6:,.0f} M | {ratios} |")
     name = "`Generator.integers`, one uint32 per sample"
     print(f"| {name} | | {uint32 / 1e6:,.0f} M | 1x | {uint32 / loop:,.0f}x |")
     print(f"| PCG64 `random_raw`, 64-bit words | | {raw_words / 1e6:,.0f} M words | | |")
@@ -143,12 +172,13 @@ def main() -> None:
             speedup = rates[jobs] / rates[1]
             print(f"| {name} | {size:.0e} | {jobs} | {rates[jobs] / 1e6:,.0f} M | {speedup:.2f}x |")
 
-    print("\n## Peak memory of `echo-theory simulate` on the seed (`/usr/bin/time -v`)\n")
-    print("| samples | peak RSS |")
-    print("|---:|---:|")
-    for size in memory_sizes:
-        peak = peak_memory_mb(size)
-        print(f"| {size} | {'n/a' if peak is None else f'{peak:.0f} MB'} |")
+    print("\n## Peak memory of `echo-theory simulate` (`/usr/bin/time -v`)\n")
+    print(f"| process | {' | '.join(f'{size} samples' for size in memory_sizes)} |")
+    print(f"|---|{'---:|' * len(memory_sizes)}")
+    for name, arguments in MEMORY_RUNS.items():
+        peaks = [peak_memory_mb(arguments, size) for size in memory_sizes]
+        cells = " | ".join("n/a" if peak is None else f"{peak:.0f} MB" for peak in peaks)
+        print(f"| {name} | {cells} |")
 
 
 if __name__ == "__main__":

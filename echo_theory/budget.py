@@ -52,6 +52,25 @@ def check_cost(steps: int, what: str) -> None:
         )
 
 
+def check_cells(cells: int, what: str, fewer: str = "or choose fewer subsets with --learned") -> None:
+    """Refuse counts kept in memory (int64 cells, as the validator keeps them) past the budget:
+    one cell is charged as one step, so the default budget holds 1e8 cells, 800 MB. ``fewer``
+    ends the message with the other way on (empty: none)."""
+    budget = current_budget()
+    if cells > budget:
+        raise LimitError(
+            f"{what} need about {_count(cells)} counts ({_bytes(8 * cells)}), past the budget of "
+            f"{_count(budget)} ({_bytes(8 * budget)}); raise it with --budget {_round_up(cells)}"
+            + (f", {fewer}" if fewer else "")
+        )
+
+
+def _bytes(size: int) -> str:
+    if size >= 1e9:
+        return f"{size / 1e9:.1f} GB"
+    return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+
+
 def _count(steps: int) -> str:
     return f"{steps:.1e}".replace("e+0", "e").replace("e+", "e")
 

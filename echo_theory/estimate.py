@@ -134,7 +134,15 @@ def entropy_estimate(counts: CountTable, learned: Iterable[int] = (), units: str
     """
     check_units(units)
     learned = tuple(sorted(set(learned)))
-    table = counts.marginal(learned)  # (K, cells, 2)
+    return cell_estimate(counts.marginal(learned), learned, units)
+
+
+def cell_estimate(table: np.ndarray, learned: Iterable[int] = (), units: str = "nats") -> EntropyEstimate:
+    """``entropy_estimate`` from counts already over the cells that S sees: ``table[b, c, y]``
+    for batch b and cell c (a configuration of S, or any function of x_S that P(y=1 | x_S)
+    depends on only through, such as the sum of the learned shifts of additive rules)."""
+    check_units(units)
+    learned = tuple(sorted(set(learned)))
     total = table.sum(axis=0)
     n = int(total.sum())
     if n == 0:

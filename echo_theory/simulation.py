@@ -4,6 +4,13 @@ The run is cut into BLOCKS fixed blocks, each an independent series (its own war
 seed's spawned child for its index. The blocks are the unit of work for the process pool and
 the batches of the standard error: independent by construction, so batch means hold exactly.
 Counts depend on (process, samples, seed) only, never on the chunk size or the number of jobs.
+
+Up to MAX_COUNTED_RULES lags the blocks count every configuration of the lags with y (2^n
+cells), and each subset's counts are their marginal. Past it, additive rules count, for each
+learned subset S, the sum of the learned shifts with y (``sampling.sums``): H(Y | X_S) =
+H(Y | V_S), so those counts estimate it with a cost per step and per subset and no 2^n table.
+Interaction rules keep counting configurations. Either way the counts kept are charged against
+the work budget before any is drawn (``budget.check_cells``).
 """
 
 from __future__ import annotations
@@ -17,11 +24,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import render
+from .budget import check_cells
 from .errors import EchoTheoryError, LimitError
-from .estimate import CountTable, EntropyEstimate, entropy_estimate
+from .estimate import CountTable, EntropyEstimate, cell_estimate, entropy_estimate
 from .results import RowsByLearned
 from .rules import format_lags
-from .sampler import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
+from .sampling import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
+from .sampling.plan import check_samplable
+from .sampling.sums import SumSubset, count_sums, sum_subset
 
 if TYPE_CHECKING:
     import pandas
@@ -34,9 +44,11 @@ MIN_SAMPLES = 1000  # about 16 steps per block; fewer make the standard error me
 # 1e12 steps is hours of work even on the fast path, and its standard error (~1e-6 nats) is
 # far below any question the exact engine leaves open; beyond it is a typo.
 MAX_SAMPLES = 10**12
-AGREES, BORDERLINE = 3.0, 5.0
-# The general path keeps mask * 2 + y in a uint16, and the counts are BLOCKS x 2^n x 2 int64.
-MAX_COUNTED_RULES = 15  # |z| below 3 agrees; from 5 on disagrees
+AGREES, BORDERLINE = 3.0, 5.0  # |z| below 3 agrees; from 5 on disagrees
+# Configurations are counted up to this many lags (BLOCKS x 2^n x 2 int64, 32 MB at 15);
+# past it additive rules count the sums of the learned shifts instead.
+MAX_COUNTED_RULES = 15
+COUNTINGS = ("auto", "configurations", "sums")
 
 
 def block_lengths(samples: int) -> list[int]:
@@ -65,13 +77,37 @@ def check_samples(samples: int, what: str = "samples") -> int:
 _SCRATCH = threading.local()  # each thread's buffers, reused block after block
 
 
-def _count_block(task: tuple) -> tuple[int, np.ndarray]:
-    plan, seed, index, length, chunk_size = task
-    if not hasattr(_SCRATCH, "arrays"):
-        _SCRATCH.arrays = {}
-    if _SCRATCH.arrays.get("plan") != (plan, chunk_size):  # keep one plan's buffers at a time
-        _SCRATCH.arrays = {"plan": (plan, chunk_size)}
-    return index, count_series(plan, child_seed(seed, index), length, chunk_size, _SCRATCH.arrays)
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """What every block of a run shares: sent to each worker once, not with every block (a
+    summed plan holds up to a million coins). Compared by identity."""
+
+    plan: SamplerPlan
+    root: np.random.SeedSequence
+    chunk_size: int
+    subsets: tuple[SumSubset, ...] | None = None
+
+
+def _count_block(run: _Run, index: int, length: int) -> tuple[int, np.ndarray | list[np.ndarray]]:
+    if getattr(_SCRATCH, "run", None) is not run:  # keep one run's buffers at a time
+        _SCRATCH.run, _SCRATCH.arrays = run, {}
+    seed = child_seed(run.root, index)
+    if run.subsets is None:
+        return index, count_series(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
+    return index, count_sums(run.plan, seed, length, run.subsets, run.chunk_size, _SCRATCH.arrays)
+
+
+_WORKER_RUN: _Run | None = None
+
+
+def _start_worker(run: _Run) -> None:
+    global _WORKER_RUN
+    _WORKER_RUN = run
+    _ignore_interrupts()
+
+
+def _count_in_worker(task: tuple[int, int]) -> tuple[int, np.ndarray | list[np.ndarray]]:
+    return _count_block(_WORKER_RUN, *task)
 
 
 def _ignore_interrupts() -> None:
@@ -80,6 +116,19 @@ def _ignore_interrupts() -> None:
     # which in a worker would be a traceback. pool.terminate() sends SIGTERM: let it just end.
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
+
+
+def _check_jobs(jobs: int) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= BLOCKS:
+        raise EchoTheoryError(f"jobs: {jobs!r} is not a whole number in 1..{BLOCKS}")
+    return jobs
+
+
+def _counting_plan(process: EchoProcess, method: str) -> SamplerPlan:
+    """The plan that counts configurations: the summed path has no configuration masks, so its
+    processes are drawn by the general path (the same draws)."""
+    plan = SamplerPlan.of(process, method)
+    return plan if plan.sums is None else SamplerPlan.of(process, "general")
 
 
 def simulate_counts(
@@ -95,36 +144,109 @@ def simulate_counts(
 
     ``progress`` is called with the steps of each block as it finishes. ``jobs`` > 1 counts the
     blocks in a process pool; Ctrl-C (KeyboardInterrupt), or any exception raised meanwhile (the
-    CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates.
+    CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates. The counts,
+    BLOCKS x 2^n x 2, are charged against the work budget first.
     """
-    plan = SamplerPlan.of(process, method)
-    if plan.sum_groups is not None and method == "auto":  # counting needs the configurations
-        n = len(plan.lags)
-        if n > MAX_COUNTED_RULES:
-            raise LimitError(
-                f"simulate counts every configuration of the rules, 2^n cells per block: at most "
-                f"{MAX_COUNTED_RULES} rules, not {n} (sample and train take any number)"
-            )
-        plan = SamplerPlan.of(process, "general")
-    samples = check_samples(samples)
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= BLOCKS:
-        raise EchoTheoryError(f"jobs: {jobs!r} is not a whole number in 1..{BLOCKS}")
+    _check_configuration_cells(process)
+    plan = _counting_plan(process, method)
+    samples, jobs = check_samples(samples), _check_jobs(jobs)
     root = root_seed(seed)
-    tasks = [(plan, root, b, length, chunk_size) for b, length in enumerate(block_lengths(samples))]
+    lengths = block_lengths(samples)
     counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
-    for index, block in _run(tasks, jobs):
+    for index, block in _run(_Run(plan, root, chunk_size), lengths, jobs):
         counts[index] = block
         if progress is not None:
-            progress(tasks[index][3])
+            progress(lengths[index])
     return CountTable(plan.lags, counts, independent=True)
 
 
-def _run(tasks: list[tuple], jobs: int):
+@dataclass(frozen=True)
+class SumCountTable:
+    """Counts of (sum index k_S, y) per block for each learned subset S of an additive process:
+    ``counts[i][b, k, y]`` for ``subsets[i]`` (see ``sampling.sums.SumSubset``)."""
+
+    lags: tuple[int, ...]
+    subsets: tuple[SumSubset, ...]
+    counts: tuple[np.ndarray, ...]
+    independent: bool = True
+
+    @property
+    def batches(self) -> int:
+        return BLOCKS
+
+    @property
+    def samples(self) -> int:
+        return int(self.counts[0].sum()) if self.counts else 0
+
+    def table(self, learned: Iterable[int]) -> np.ndarray:
+        """The (BLOCKS, size, 2) counts of one learned subset."""
+        learned = tuple(sorted(set(learned)))
+        for subset, counts in zip(self.subsets, self.counts, strict=True):
+            if subset.learned == learned:
+                return counts
+        raise EchoTheoryError(f"the subset {format_lags(learned)} was not counted")
+
+
+def _check_configuration_cells(process: EchoProcess) -> None:
+    n = len(process.lags)
+    check_cells(
+        BLOCKS << (n + 1),
+        f"simulate's counts of every configuration of {n} rule lags ({BLOCKS} blocks)",
+        "or count the sums of the learned shifts (counting='sums')" if process.is_additive else "",
+    )
+
+
+def _sum_subsets(process: EchoProcess, learned: Iterable[Iterable[int] | str]) -> tuple[SumSubset, ...]:
+    """Each learned subset's sum index, checked against the budget for the counts it keeps."""
+    subsets = tuple(dict.fromkeys(sum_subset(process, lags) for lags in process.learned_subsets(learned)))
+    check_cells(
+        sum_cells(subsets),
+        f"simulate's counts of the learned sums for {len(subsets)} subsets of {len(process.lags)} rules "
+        f"({BLOCKS} blocks)",
+    )
+    return subsets
+
+
+def sum_cells(subsets: Iterable[SumSubset]) -> int:
+    """The counts a run of sum counting keeps: BLOCKS x (size x 2) per subset."""
+    return BLOCKS * sum(subset.cells for subset in subsets)
+
+
+def simulate_sum_counts(
+    process: EchoProcess,
+    samples: int,
+    learned: Iterable[Iterable[int] | str],
+    seed: Seed = 0,
+    jobs: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    method: str = "auto",
+    progress: Callable[[int], None] | None = None,
+) -> SumCountTable:
+    """Counts of (sum of the learned shifts, y) in each block, for each ``learned`` subset of an
+    additive process. The series are ``simulate_counts``' for the same method (the general and
+    summed paths make the same draws), so the counts are its configuration counts grouped by
+    the sum, wherever both can be made."""
+    subsets = _sum_subsets(process, learned)
+    plan = SamplerPlan.of(process, method)
+    samples, jobs = check_samples(samples), _check_jobs(jobs)
+    root = root_seed(seed)
+    lengths = block_lengths(samples)
+    counts = [np.zeros((BLOCKS, s.size, 2), dtype=np.int64) for s in subsets]
+    for index, block in _run(_Run(plan, root, chunk_size, subsets), lengths, jobs):
+        for i, table in enumerate(block):
+            counts[i][index] = table
+        if progress is not None:
+            progress(lengths[index])
+    return SumCountTable(process.lags, subsets, tuple(counts))
+
+
+def _run(run: _Run, lengths: list[int], jobs: int):
     """(index, counts) of every block, in any order: the parent counts every jobs-th block
     itself and a pool of jobs - 1 workers counts the rest, so J jobs use J processes."""
+    tasks = list(enumerate(lengths))
     if jobs == 1:
         for task in tasks:
-            yield _count_block(task)
+            yield _count_block(run, *task)
         return
     import multiprocessing
 
@@ -135,16 +257,16 @@ def _run(tasks: list[tuple], jobs: int):
     except ValueError:  # not the main thread: no handler to juggle
         previous = None
     try:
-        pool = multiprocessing.get_context().Pool(jobs - 1, initializer=_ignore_interrupts)
+        pool = multiprocessing.get_context().Pool(jobs - 1, initializer=_start_worker, initargs=(run,))
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     mine, theirs = tasks[::jobs], [task for b, task in enumerate(tasks) if b % jobs]
     try:
-        results = pool.imap_unordered(_count_block, theirs)
+        results = pool.imap_unordered(_count_in_worker, theirs)
         waiting = len(theirs)
         for task in mine:
-            yield _count_block(task)
+            yield _count_block(run, *task)
             while waiting:  # pass on what the workers have finished meanwhile
                 try:
                     block = results.next(timeout=0)
@@ -208,7 +330,7 @@ class SimulationTable(RowsByLearned):
     samples: int
     seed: Seed
     units: str
-    counts: CountTable
+    counts: CountTable | SumCountTable
     rows: tuple[SimulationRow, ...]
 
     @property
@@ -299,9 +421,14 @@ def simulate(
     chunk_size: int = DEFAULT_CHUNK,
     method: str = "auto",
     progress: Callable[[int], None] | None = None,
+    counting: str = "auto",
 ) -> SimulationTable:
     """Simulate ``samples`` steps and estimate H(Y | X_S) beside the exact value, for every subset
     (or each ``learned`` one, as ``process.subset_table`` reads it).
+
+    ``counting`` is how the blocks are counted: ``configurations`` of all the lags, or ``sums``
+    of each subset's learned shifts (additive rules); ``auto`` counts configurations up to
+    MAX_COUNTED_RULES lags and, past them, sums for additive rules.
 
     >>> from echo_theory import EchoProcess
     >>> table = simulate(EchoProcess(["3:+0.5", "8:-0.25"]), 1_000_000, seed=0, learned=["3"])
@@ -309,12 +436,29 @@ def simulate(
     >>> abs(row.estimate.plugin - row.exact.value) < 5 * row.estimate.stderr, row.verdict
     (True, 'agrees')
     """
-    SamplerPlan.of(process, method)  # symbols are an error before any exact work
+    check_samplable(process, method)  # symbols are an error before any exact work
     check_samples(samples)
-    exact = process.subset_table(None if learned is None else list(learned), units)
-    counts = simulate_counts(process, samples, seed, jobs, chunk_size, method, progress)
+    learned = None if learned is None else list(learned)
+    if counting not in COUNTINGS:
+        raise EchoTheoryError(f"counting {counting!r} is not one of {', '.join(COUNTINGS)}")
+    if counting == "auto":
+        many = len(process.lags) > MAX_COUNTED_RULES
+        counting = "sums" if many and process.is_additive else "configurations"
+    # the counts are refused, where they would be, before the exact values are worked out
+    if counting == "configurations":
+        _check_configuration_cells(process)
+    elif learned is not None:
+        _sum_subsets(process, learned)
+    exact = process.subset_table(learned, units)
+    subsets = [row.learned for row in exact.rows]
+    if counting == "sums":
+        counts = simulate_sum_counts(process, samples, subsets, seed, jobs, chunk_size, method, progress)
+        estimates = [cell_estimate(counts.table(s), s, units) for s in subsets]
+    else:
+        counts = simulate_counts(process, samples, seed, jobs, chunk_size, method, progress)
+        estimates = [entropy_estimate(counts, s, units) for s in subsets]
     rows = tuple(
-        SimulationRow(row.learned, entropy_estimate(counts, row.learned, units), row.cross_entropy)
-        for row in exact.rows
+        SimulationRow(row.learned, estimate, row.cross_entropy)
+        for row, estimate in zip(exact.rows, estimates, strict=True)
     )
     return SimulationTable(process, samples, seed, units, counts, rows)

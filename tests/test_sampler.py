@@ -11,12 +11,14 @@ from echo_theory.estimate import CountTable
 from echo_theory.sampler import (
     SamplerPlan,
     _histogram,
+    _series,
     child_seed,
     count_series,
     iter_chunks,
     root_seed,
     sample_series,
 )
+from echo_theory.sampling.general import _flag_positions
 
 SEED = EchoProcess(["3:+0.5", "8:-0.25"])
 # ties that need a draw (1/3, decimals), p_x != 1/2, clipping to 0 and 1, a lag past one word
@@ -113,6 +115,33 @@ def test_general_counts_of_long_chunks_match_the_series(process, length):
     top = plan.max_lag
     tail = count_series(plan, child_seed(root_seed(5), 0), top, 1 << 17) if top else 0
     assert (counts - tail == cell_counts(x, y, process.lags)).all()
+
+
+def test_masks_of_more_than_fifteen_lags_count_the_series():
+    """16 lags through interaction rules: four-byte masks on the general path, still the series."""
+    rules = [f"{lag}^{lag + 1}:{Fraction(lag, 400)}" for lag in range(1, 17, 2)] + ["2&15:-0.2"]
+    process = EchoProcess(rules, base="0.4", p_x="0.45")
+    assert len(process.lags) == 16 and not process.is_additive
+    plan = SamplerPlan.of(process)
+    assert plan.method == "general"
+
+    def series(chunk_size):
+        chunks = [s.arrays() for s in _series(plan, child_seed(root_seed(6), 0), 4000, chunk_size)]
+        return np.concatenate([x for x, _ in chunks]), np.concatenate([y for _, y in chunks])
+
+    x, y = series(1024)
+    other = series(128)
+    assert (x == other[0]).all() and (y == other[1]).all()
+    counts = count_series(plan, child_seed(root_seed(6), 0), 4000, 640)
+    tail = count_series(plan, child_seed(root_seed(6), 0), plan.max_lag, 640)
+    assert (counts - tail == cell_counts(x, y, process.lags)).all()
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 1000, 100_003])
+def test_sparse_flag_positions_are_flatnonzero(size):
+    flags = np.random.default_rng(size).random(size) < 0.02
+    flags[-1:] = True  # a flag in the tail past the last whole word of 8
+    assert (_flag_positions(flags) == np.flatnonzero(flags)).all()
 
 
 @pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 65_537, 300_001])
@@ -229,13 +258,13 @@ def test_ties_are_finished_exactly(monkeypatch, method, lazy_bits):
     """With few digits compared, ties are frequent (1 in 8 for the bit-sliced path with 3 digits,
     1 in 256 for the byte path): were a tie left unfinished, P(y=1 | x) = 1/3 would be off by
     q / 2^k = 1/24 or 1/768, many standard errors at 2^23 steps."""
-    import echo_theory.sampler as sampler
+    import echo_theory.sampling.plan as sampler
 
     if lazy_bits:
         monkeypatch.setattr(sampler, "LAZY_BITS", lazy_bits)
     process = EchoProcess(["1:+0.3"], base="1/3", p_x="1/3")
     plan = SamplerPlan.of(process, method)
-    assert plan.y_residual is not None
+    assert plan.y_residual is not None and plan.y_bits == (lazy_bits or 8)
     n = 2**23
     counts = count_series(plan, child_seed(root_seed(31), 0), n)
     ones = counts.sum(axis=1)
@@ -259,6 +288,23 @@ def test_the_summed_path_draws_the_same_series_as_the_table():
     summed = list(iter_chunks(process, 50_000, seed=3, chunk_size=1 << 14, method="summed"))
     for (x1, y1), (x2, y2) in zip(general, summed, strict=True):
         assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+
+
+def test_sums_that_no_configuration_reaches_do_not_change_the_draws():
+    """The ties' rejection denominator is the lcm of their residuals. The summed path tabulates
+    every sum from the lowest to the highest, and with clipping some sums in between are never
+    reached: had they counted, its denominator here would be 5^27 where the table's is 5^22
+    (the reachable unclipped probabilities are 3/5 and 3/5 + s1), the rejection constants would
+    differ, and so would about one tie draw in three (35 of 100,000 steps before the fix)."""
+    step = 3**31  # shifts on the scale 5^27, both multiples of step, with gcd(5^5, 5001) = 1
+    s1, s2 = Fraction(5**5 * step, 5**27), Fraction(5001 * step, 5**27)
+    process = EchoProcess([f"1:{s1}", f"2:{s2}"], base="3/5", clip=True)  # 3/5 + s2 > 1: clipped
+    general, summed = SamplerPlan.of(process, "general"), SamplerPlan.of(process, "summed")
+    assert len(summed.y_coins) == 5**5 + 5001 + 1 > 2 ** len(process.lags)
+    assert general.y_residual[1] == summed.y_residual[1] == 5**22
+    one = concatenated(process, 100_000, 3, 1 << 16, "general")
+    other = concatenated(process, 100_000, 3, 1 << 16, "summed")
+    assert (one[0] == other[0]).all() and (one[1] == other[1]).all()
 
 
 def test_forty_rules_sample_without_a_table():
