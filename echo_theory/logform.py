@@ -73,12 +73,6 @@ class LogForm:
         return self._primes, self._numerators, self._denominator
 
     @classmethod
-    def _of(cls, primes: Sequence[int], numerators: list[int], denominator: int) -> LogForm:
-        form = object.__new__(cls)
-        form._store(primes, numerators, denominator)
-        return form
-
-    @classmethod
     def from_dict(cls, coefficients: Mapping[int, Fraction]) -> LogForm:
         return cls(coefficients.items())
 
@@ -86,13 +80,15 @@ class LogForm:
     def from_integers(cls, coefficients: Mapping[int, int], denominator: int) -> LogForm:
         """sum of (c / denominator) log(p): the engine's integer sums, kept as integers."""
         items = sorted((p, c) for p, c in coefficients.items() if c)
-        return cls._of(tuple(p for p, _ in items), [c for _, c in items], denominator)
+        return cls.from_sorted(tuple(p for p, _ in items), [c for _, c in items], denominator)
 
     @classmethod
     def from_sorted(cls, primes: Sequence[int], numerators: list[int], denominator: int) -> LogForm:
         """sum of (numerators[i] / denominator) log(primes[i]), primes ascending and distinct,
         numerators nonzero: what the batched engine builds, taken as it is."""
-        return cls._of(primes, numerators, denominator)
+        form = object.__new__(cls)
+        form._store(primes, numerators, denominator)
+        return form
 
     @classmethod
     def log(cls, q: Fraction) -> LogForm:
@@ -130,13 +126,6 @@ class LogForm:
         return tuple(out)
 
     @property
-    def primes(self) -> tuple[int, ...]:
-        return tuple(self._parts()[0])
-
-    def __len__(self) -> int:
-        return len(self._parts()[0])
-
-    @property
     def is_zero(self) -> bool:
         return not self._parts()[0]
 
@@ -167,7 +156,7 @@ class LogForm:
 
     def __neg__(self) -> LogForm:
         primes, numerators, d = self._parts()
-        return LogForm._of(primes, [-c for c in numerators], d)
+        return LogForm.from_sorted(primes, [-c for c in numerators], d)
 
     # --- presentation, in nats (natural logs) or bits (log2, where log2(2) = 1) ------------
 

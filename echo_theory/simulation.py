@@ -149,14 +149,9 @@ def simulate_counts(
     """
     _check_configuration_cells(process)
     plan = _counting_plan(process, method)
-    samples, jobs = check_samples(samples), _check_jobs(jobs)
-    root = root_seed(seed)
-    lengths = block_lengths(samples)
     counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
-    for index, block in _run(_Run(plan, root, chunk_size), lengths, jobs):
+    for index, block in _blocks(plan, samples, seed, jobs, chunk_size, progress):
         counts[index] = block
-        if progress is not None:
-            progress(lengths[index])
     return CountTable(plan.lags, counts, independent=True)
 
 
@@ -228,16 +223,21 @@ def simulate_sum_counts(
     the sum, wherever both can be made."""
     subsets = _sum_subsets(process, learned)
     plan = SamplerPlan.of(process, method)
-    samples, jobs = check_samples(samples), _check_jobs(jobs)
-    root = root_seed(seed)
-    lengths = block_lengths(samples)
     counts = [np.zeros((BLOCKS, s.size, 2), dtype=np.int64) for s in subsets]
-    for index, block in _run(_Run(plan, root, chunk_size, subsets), lengths, jobs):
+    for index, block in _blocks(plan, samples, seed, jobs, chunk_size, progress, subsets):
         for i, table in enumerate(block):
             counts[i][index] = table
+    return SumCountTable(process.lags, subsets, tuple(counts))
+
+
+def _blocks(plan, samples, seed, jobs, chunk_size, progress, subsets=None):
+    """(index, counts) of every block of a run, checked first; ``progress`` told of each."""
+    samples, jobs = check_samples(samples), _check_jobs(jobs)
+    lengths = block_lengths(samples)
+    for index, block in _run(_Run(plan, root_seed(seed), chunk_size, subsets), lengths, jobs):
+        yield index, block
         if progress is not None:
             progress(lengths[index])
-    return SumCountTable(process.lags, subsets, tuple(counts))
 
 
 def _run(run: _Run, lengths: list[int], jobs: int):

@@ -68,3 +68,35 @@ def test_undecided_bounds_fall_back():
     assert rounded(total, 1 << 50, 1, False) is None
     assert rounded(total, 0, 1, False) == 1.0
     assert rounded(total, 1, 1, False) == 1.0
+
+
+def test_a_difference_is_unfactored_when_either_form_is():
+    from echo_theory.logform import _UNFACTORED
+
+    wide = wide_form(random.Random(3), 30)
+    composite = (10**29 + 7) * (10**29 + 9)  # kept whole as if factoring's budget ran out
+    _UNFACTORED.add(composite)
+    try:
+        whole = LogForm.from_integers({2: 1, composite: 3}, 5)
+        assert Difference(wide, LogForm.from_integers({2: 1}, 5)).fully_factored
+        assert not Difference(wide, whole).fully_factored
+        assert not Difference(whole, wide).fully_factored
+    finally:
+        _UNFACTORED.discard(composite)
+
+
+def test_one_wide_subset_keeps_numpy_unloaded():
+    """One subset of 64 rules (hundreds of logs) takes its floats from Decimal: importing NumPy
+    for them would cost more than the arrays save."""
+    import subprocess
+    import sys
+
+    rules = [f"'{lag}:{(-1) ** lag * lag}/100'" for lag in range(1, 65)]
+    code = (
+        "import sys; from echo_theory import EchoProcess;"
+        f"p = EchoProcess([{', '.join(rules)}], base='0.1', clip=True);"
+        "h, gain = p.cross_entropy(range(1, 65)).value, p.information(range(1, 65)).value;"
+        "print(h, gain, 'numpy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split()[-1] == "False"
