@@ -6,7 +6,11 @@ the batches of the standard error: independent by construction, so batch means h
 Counts depend on (process, samples, seed) only, never on the chunk size or the number of jobs.
 
 Up to MAX_COUNTED_RULES lags the blocks count every configuration of the lags with y (2^n
-cells), and each subset's counts are their marginal. Past it, additive rules count, for each
+cells), and each subset's counts are their marginal. A block draws its inputs step by step and
+counts their configurations; y = 1 is then drawn per configuration, one exact binomial each
+(``sampling.masks``): given the inputs the y_t are independent, so the counts have exactly the
+distribution of a step-by-step series. A forced sampler path (``method``) draws y step by step
+instead, and block i is then series i of ``sample``. Past it, additive rules count, for each
 learned subset S, the sum of the learned shifts with y (``sampling.sums``): H(Y | X_S) =
 H(Y | V_S), so those counts estimate it with a cost per step and per subset and no 2^n table.
 Interaction rules keep counting configurations. Either way the counts kept are charged against
@@ -30,6 +34,7 @@ from .estimate import CountTable, EntropyEstimate, cell_estimate, entropy_estima
 from .results import RowsByLearned
 from .rules import format_lags
 from .sampling import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
+from .sampling.masks import count_configurations
 from .sampling.plan import check_samplable
 from .sampling.sums import SumSubset, count_sums, sum_subset
 
@@ -86,12 +91,15 @@ class _Run:
     root: np.random.SeedSequence
     chunk_size: int
     subsets: tuple[SumSubset, ...] | None = None
+    binomial: bool = False  # configuration counts: y per configuration (masks), not per step
 
 
 def _count_block(run: _Run, index: int, length: int) -> tuple[int, np.ndarray | list[np.ndarray]]:
     if getattr(_SCRATCH, "run", None) is not run:  # keep one run's buffers at a time
         _SCRATCH.run, _SCRATCH.arrays = run, {}
     seed = child_seed(run.root, index)
+    if run.subsets is None and run.binomial:
+        return index, count_configurations(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
     if run.subsets is None:
         return index, count_series(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
     return index, count_sums(run.plan, seed, length, run.subsets, run.chunk_size, _SCRATCH.arrays)
@@ -146,11 +154,18 @@ def simulate_counts(
     blocks in a process pool; Ctrl-C (KeyboardInterrupt), or any exception raised meanwhile (the
     CLI raises one on SIGTERM and SIGHUP), ends the workers before it propagates. The counts,
     BLOCKS x 2^n x 2, are charged against the work budget first.
+
+    With ``method`` "auto" each block's inputs are drawn and their configurations counted, and
+    y = 1 is drawn per configuration as one exact binomial (``sampling.masks``): the counts
+    have the distribution of a step-by-step series, for a fraction of its cost. A sampler path
+    (``bitsliced``, ``general``, ``summed``) draws y step by step on that path instead: block i
+    is then exactly series i of ``sample`` (block 0 is ``sample_series``).
     """
     _check_configuration_cells(process)
     plan = _counting_plan(process, method)
     counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
-    for index, block in _blocks(plan, samples, seed, jobs, chunk_size, progress):
+    binomial = method == "auto"
+    for index, block in _blocks(plan, samples, seed, jobs, chunk_size, progress, binomial=binomial):
         counts[index] = block
     return CountTable(plan.lags, counts, independent=True)
 
@@ -218,9 +233,9 @@ def simulate_sum_counts(
     progress: Callable[[int], None] | None = None,
 ) -> SumCountTable:
     """Counts of (sum of the learned shifts, y) in each block, for each ``learned`` subset of an
-    additive process. The series are ``simulate_counts``' for the same method (the general and
-    summed paths make the same draws), so the counts are its configuration counts grouped by
-    the sum, wherever both can be made."""
+    additive process. y is drawn step by step: the series are those ``simulate_counts`` counts
+    with a forced path (the general and summed paths make the same draws), so the counts are
+    its configuration counts grouped by the sum, wherever both can be made."""
     subsets = _sum_subsets(process, learned)
     plan = SamplerPlan.of(process, method)
     counts = [np.zeros((BLOCKS, s.size, 2), dtype=np.int64) for s in subsets]
@@ -230,11 +245,12 @@ def simulate_sum_counts(
     return SumCountTable(process.lags, subsets, tuple(counts))
 
 
-def _blocks(plan, samples, seed, jobs, chunk_size, progress, subsets=None):
+def _blocks(plan, samples, seed, jobs, chunk_size, progress, subsets=None, binomial=False):
     """(index, counts) of every block of a run, checked first; ``progress`` told of each."""
     samples, jobs = check_samples(samples), _check_jobs(jobs)
     lengths = block_lengths(samples)
-    for index, block in _run(_Run(plan, root_seed(seed), chunk_size, subsets), lengths, jobs):
+    run = _Run(plan, root_seed(seed), chunk_size, subsets, binomial)
+    for index, block in _run(run, lengths, jobs):
         yield index, block
         if progress is not None:
             progress(lengths[index])

@@ -15,10 +15,12 @@ from echo_theory import EchoProcess
 from echo_theory.errors import EchoTheoryError, LimitError, ProcessError
 from echo_theory.estimate import count_table, entropy_estimate
 from echo_theory.sampler import SamplerPlan, child_seed, count_series, root_seed, sample_series
+from echo_theory.sampling.masks import count_configurations
 from echo_theory.simulation import BLOCKS, block_lengths, simulate, simulate_counts
 
 SEED = EchoProcess(["3:+0.5", "8:-0.25"])
 AWKWARD = EchoProcess(["0:+1/3", "2:+0.7", "70:-0.45"], base="0.15", p_x="1/3", clip=True)
+SIX = EchoProcess([f"{lag}:{(-1) ** lag * lag}/100" for lag in range(1, 7)])  # masks as bytes
 
 
 def random_processes(count, seed=2024):
@@ -110,7 +112,8 @@ def test_the_issue_example_agrees_on_all_four_rows():
 
 
 def test_counts_do_not_depend_on_jobs_or_chunks():
-    for process, method in [(SEED, "auto"), (AWKWARD, "bitsliced"), (AWKWARD, "general")]:
+    cases = [(SEED, "auto"), (AWKWARD, "auto"), (SIX, "auto"), (AWKWARD, "bitsliced"), (AWKWARD, "general")]
+    for process, method in cases:
         reference = simulate_counts(process, 100_000, seed=5, method=method).counts
         for jobs, chunk_size in [(2, 64), (3, 640), (1, 1 << 20)]:
             counts = simulate_counts(process, 100_000, 5, jobs, chunk_size, method).counts
@@ -123,16 +126,22 @@ def test_counts_do_not_depend_on_jobs_or_chunks():
 def test_blocks_are_independent_series_on_spawned_seeds():
     lengths = block_lengths(100_003)
     assert len(lengths) == BLOCKS and sum(lengths) == 100_003 and max(lengths) - min(lengths) == 1
-    counts = simulate_counts(SEED, 100_003, seed=9)
+    plan = SamplerPlan.of(SEED)
+    by_step = simulate_counts(SEED, 100_003, seed=9, method=plan.method)
+    counts = simulate_counts(SEED, 100_003, seed=9)  # y drawn per configuration
     assert counts.independent and counts.batches == BLOCKS
     spawned = np.random.SeedSequence(9).spawn(BLOCKS)
-    plan = SamplerPlan.of(SEED)
     for b in (0, 17, 63):
         assert (child_seed(root_seed(9), b).generate_state(2) == spawned[b].generate_state(2)).all()
-        assert (counts.counts[b] == count_series(plan, spawned[b], lengths[b])).all()
+        series = count_series(plan, spawned[b], lengths[b])
+        assert (by_step.counts[b] == series).all()
+        # the same inputs, so the same configurations; only how y is drawn differs
+        assert (counts.counts[b].sum(axis=1) == series.sum(axis=1)).all()
+        assert (counts.counts[b] == count_configurations(plan, spawned[b], lengths[b], 1 << 20)).all()
+    assert (counts.counts[:, :, 1] != by_step.counts[:, :, 1]).any()
     # block 0 is the first steps of series 0, which sample_series returns
     _, y = sample_series(SEED, lengths[0], 9)
-    assert counts.counts[0, :, 1].sum() == y.sum()
+    assert by_step.counts[0, :, 1].sum() == y.sum()
 
 
 def test_progress_reports_every_block():

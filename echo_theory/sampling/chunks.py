@@ -46,9 +46,11 @@ def _series(
     length: int,
     chunk_size: int,
     scratch: dict | None = None,
+    path: type[Series] | None = None,
 ) -> Iterator[Series]:
+    """One series advanced chunk by chunk, drawn by ``path`` (default: the plan's method)."""
     words = min(chunk_size, max(length, 1) + WORD_BITS - 1) // WORD_BITS
-    series = make_series(plan, seed, words, scratch)
+    series = make_series(plan, seed, words, scratch) if path is None else path(plan, seed, words, scratch)
     done = 0
     while done < length:
         valid = min(chunk_size, length - done)

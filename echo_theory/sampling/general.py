@@ -148,6 +148,24 @@ def horner(series: Series, lags, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def configuration_masks(series: Series, steps: int, low: np.ndarray, wide: np.ndarray | None) -> np.ndarray:
+    """The chunk's first ``steps`` configuration masks, sum of x[t - lags[i]] 2^i: in the uint8
+    buffer ``low`` up to 8 lags, else in ``wide`` (uint16 or uint32), a byte of 8 lags at a time."""
+    lags, low = series.plan.lags, low[:steps]
+    if wide is None:
+        return horner(series, lags, low)
+    wide = wide[:steps]
+    groups = [lags[g : g + 8] for g in range(0, len(lags), 8)]
+    for g, group in enumerate(reversed(groups)):  # the top byte first
+        byte = horner(series, group, low)
+        if g == 0:
+            np.copyto(wide, byte)
+        else:
+            np.left_shift(wide, 8, out=wide)
+            np.add(wide, byte, out=wide)
+    return wide
+
+
 class GeneralSeries(ByteSeries):
     """The index is twice the configuration mask: ``index >> 1`` is the kind."""
 
@@ -158,22 +176,9 @@ class GeneralSeries(ByteSeries):
         self._wide = None if self.dtype == np.uint8 else self.array("_wide", steps, self.dtype)
 
     def build_index(self, steps: int) -> np.ndarray:
-        lags = self.plan.lags
-        if self._wide is None:
-            low = horner(self, lags, self._low[:steps])
-            np.add(low, low, out=low)
-            return low
-        wide = self._wide[:steps]
-        groups = [lags[g : g + 8] for g in range(0, len(lags), 8)]
-        for g, group in enumerate(reversed(groups)):  # the top byte first
-            byte = horner(self, group, self._low[:steps])
-            if g == 0:
-                np.copyto(wide, byte)
-            else:
-                np.left_shift(wide, 8, out=wide)
-                np.add(wide, byte, out=wide)
-        np.add(wide, wide, out=wide)
-        return wide
+        index = configuration_masks(self, steps, self._low, self._wide)
+        np.add(index, index, out=index)
+        return index
 
     def limits(self, index: np.ndarray, out: np.ndarray) -> None:
         if index.dtype == np.uint8:  # two steps per lookup

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..bernoulli import common_denominator, dyadic_bits, rejection_thresholds, split_probability
+from ..binomial import BinomialCoins
 from ..errors import EchoTheoryError, LimitError, ProcessError
 
 if TYPE_CHECKING:
@@ -170,6 +171,11 @@ class SamplerPlan:
     def pair_sum_thresholds(self) -> np.ndarray:
         """The same for two sum indices below 256 (the summed path with few distinct sums)."""
         return _pairs(self.threshold_bytes)
+
+    @cached_property
+    def binomial_coins(self) -> BinomialCoins:
+        """y's exact binomial draws per kind (``masks.count_configurations``)."""
+        return BinomialCoins([c.p for c in self.y_coins])
 
     @cached_property
     def sure_kinds(self) -> np.ndarray:

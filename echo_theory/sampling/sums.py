@@ -7,8 +7,8 @@ with no 2^|S| table. Each learned subset S gets its own index k_S = sum over S o
 or 1 - x by the shift's sign), a bijection onto the values of V_S that S can reach or miss.
 It costs a few operations per step and per learned lag, and a histogram per step and subset.
 
-The counts come from the same series as the configuration counts (any path), so where both
-apply, the (V_S, y) counts are exactly the configuration counts of S grouped by V_S.
+The counts come from the same series as the step-by-step configuration counts (``count_series``,
+any path), so where both apply, the (V_S, y) counts are exactly those counts of S grouped by V_S.
 """
 
 from __future__ import annotations

@@ -1,0 +1,103 @@
+"""Counting configurations without drawing y: the validator's fast way to count (mask, y).
+
+Given the inputs, the y_t are independent, each Bernoulli(p of its configuration), so given how
+many steps each configuration m holds, n_m, the number of them with y = 1 is Binomial(n_m, p_m)
+and independent across m. A block's counts of (mask, y) therefore have the same distribution
+whether y is drawn step by step or, once the block's n_m are known, as one exact binomial per
+configuration (``binomial.BinomialCoins``): about 2 random bits per step instead of a byte, a
+threshold lookup and a second histogram. The inputs are the sampler's own series (the same x
+stream as every path), so n_m is exactly what ``sample`` would give for the same seed.
+
+``MaskSeries`` draws only x and counts the masks, by the fastest way for the number of lags:
+
+- up to TREE_LAGS lags, on packed words: the configurations' indicator columns, split lag by
+  lag (a node and a column give node & column and node & ~column), and popcounts at the leaves;
+  about 2^n word operations per 64 steps.
+- past it, one byte (or uint16) mask per step, built lag by lag as the general path builds it,
+  and one histogram.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..bernoulli import _BITCOUNT, WORD_BITS
+from .chunks import _series
+from .general import _bincount, _histogram, configuration_masks
+from .plan import SamplerPlan
+from .series import _ONES, Series, bits
+
+TREE_LAGS = 4  # the packed split beat the byte histogram here up to 4 lags, tied at 5
+COUNT_STREAM = 4  # the child key of the binomial draws inside a series' seed
+
+
+class MaskSeries(Series):
+    """x only (``draw_y`` draws nothing); ``mask_counts`` adds the chunk's masks to a count."""
+
+    def setup(self, seed: np.random.SeedSequence, chunk_words: int) -> None:
+        self._tree = self.n <= TREE_LAGS
+        if self._tree:
+            self._column = self.array("_column", chunk_words, np.uint64)
+            # level k holds the 2^k indicator columns of the first k lags
+            self._levels = [self.array(f"_level{k}", (1 << k, chunk_words), np.uint64) for k in range(self.n)]
+            return
+        steps = chunk_words * WORD_BITS
+        self._low = self.array("_low", steps, np.uint8)
+        wide = np.uint16 if self.n <= 16 else np.uint32
+        self._wide = None if self.n <= 8 else self.array("_wide", steps, wide)
+
+    def draw_y(self) -> None:
+        pass
+
+    def mask_counts(self, out: np.ndarray) -> None:
+        """Add each configuration mask's steps in the chunk to ``out`` (shape (2^n,), int64)."""
+        if self._tree:
+            self._tree_counts(out)
+            return
+        steps, v = self.words * WORD_BITS, self.valid
+        masks = configuration_masks(self, steps, self._low, self._wide)
+        out += (_histogram if masks.dtype == np.uint8 else _bincount)(masks[:v], out.size)
+
+    def _tree_counts(self, out: np.ndarray) -> None:
+        w, n = self.words, self.n
+        if n == 0:
+            out[0] += self.valid
+            return
+        node = self._levels[0][:, :w]
+        node.fill(_ONES)
+        extra = self.valid - (w - 1) * WORD_BITS  # the valid steps of the last word
+        if extra < WORD_BITS:
+            node[0, -1] = np.uint64((1 << extra) - 1)
+        column = self._column[:w]
+        for k, lag in enumerate(self.plan.lags):
+            self.column(lag, column)
+            if k == n - 1:  # the leaves: only their popcounts are needed
+                ones = _BITCOUNT(node & column).sum(axis=1, dtype=np.int64)
+                every = _BITCOUNT(node).sum(axis=1, dtype=np.int64)
+                half = 1 << k
+                out[half:] += ones
+                out[:half] += every - ones
+                return
+            child = self._levels[k + 1][:, :w]
+            size = 1 << k
+            np.bitwise_and(node, column, out=child[size:])  # lag k's input is 1: mask bit k set
+            np.bitwise_xor(node, child[size:], out=child[:size])
+            node = child
+
+
+def count_configurations(
+    plan: SamplerPlan,
+    seed: np.random.SeedSequence,
+    length: int,
+    chunk_size: int,
+    scratch: dict | None = None,
+) -> np.ndarray:
+    """Counts of (configuration mask, y) of one series of ``length`` steps, shape (2^n, 2): the
+    masks counted from the series' inputs, then y = 1 drawn per configuration as one exact
+    binomial from the series' own stream (``COUNT_STREAM``). The same distribution as
+    ``count_series``; the same counts for a seed whatever the chunk size."""
+    steps = np.zeros(2 ** len(plan.lags), dtype=np.int64)
+    for series in _series(plan, seed, length, chunk_size, scratch, MaskSeries):
+        series.mask_counts(steps)
+    ones = plan.binomial_coins.draw(steps, bits(seed, COUNT_STREAM))
+    return np.stack([steps - ones, ones], axis=1)
