@@ -5,9 +5,12 @@ Every figure is measured in the same run as its baselines, because the machines 
 and noisy: medians and ratios travel, absolute rates less so.
 
 - simulate: ``simulate_counts`` (all the sampling and counting of a run, 64 blocks) at 1e8
-  samples, on three processes: the seed (probabilities in quarters: the bit-sliced path with 2
-  digits, no ties), the seed with shifts +0.3 and -0.2 (the bit-sliced path, 10 digits and
-  exact ties), and six rules in hundredths (the general byte path). Then 32 rules in
+  samples, on three processes: the seed (probabilities in quarters), the seed with shifts +0.3
+  and -0.2 (exact ties), and six rules in hundredths. Each twice: as simulate counts (the
+  inputs step by step, their configurations counted on packed words up to 4 lags or as byte
+  masks past them, then y per configuration as one exact binomial), and with y drawn step by
+  step on the sampler's path (the bit-sliced path with 2 or 10 digits, the general byte path
+  at six rules), the series ``sample`` gives. Then 32 rules in
   hundredths (the summed path): drawing alone, and ``simulate_sum_counts`` (the sums of the
   learned shifts counted per subset, as simulate does past 15 rules) for the subsets none and
   all 32, for the 32 singles, and for the chain (33 subsets, the cost per subset).
@@ -38,6 +41,7 @@ from _machine import machine, median_time, peak_command_mb
 
 from echo_theory import EchoProcess
 from echo_theory.sampling import DEFAULT_CHUNK, SamplerPlan, _series, child_seed, root_seed
+from echo_theory.sampling.masks import TREE_LAGS
 from echo_theory.simulation import simulate_counts, simulate_sum_counts
 
 WIDE_RULES = [f"{lag}:{(-1) ** lag * lag}/100" for lag in range(1, 33)]
@@ -130,9 +134,17 @@ def main() -> None:
     print("|---|---|---:|---:|---:|")
     for name, process in PROCESSES.items():
         plan = SamplerPlan.of(process)
+        packed = len(plan.lags) <= TREE_LAGS
+        counted = f"configurations ({'packed' if packed else 'byte masks'}), y binomial"
         path = f"bit-sliced, {plan.y_bits} digits" if plan.method == "bitsliced" else "general, 1 byte"
-        speed = rate(lambda process=process: simulate_counts(process, samples, seed=1), samples, repeats)
-        print(f"| {name} | {path} | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")
+        for label, method in ((counted, "auto"), (f"y step by step: {path}", plan.method)):
+
+            def run(process=process, method=method):
+                simulate_counts(process, samples, seed=1, method=method)
+
+            speed = rate(run, samples, repeats)
+            ratios = f"{speed / uint32:.2f}x | {speed / loop:,.0f}x"
+            print(f"| {name} | {label} | {speed / 1e6:,.0f} M | {ratios} |")
     speed = rate(lambda: draw_only(WIDE, samples), samples, repeats)
     name = "32 rules in hundredths (draw only)"
     print(f"| {name} | summed | {speed / 1e6:,.0f} M | {speed / uint32:.2f}x | {speed / loop:,.0f}x |")

@@ -22,6 +22,7 @@ import numpy as np
 from .bernoulli import _BITCOUNT, WORD_BITS
 
 FINISH_BELOW = 4096  # remaining trials below which a word per trial beats another halving pass
+GROUP_CELLS = 1 << 16  # counts drawn per pass: each pass keeps a few int64 arrays of this size
 _WORD = 1 << WORD_BITS
 _LOW_BITS = np.uint64(_WORD - 1)
 
@@ -53,49 +54,66 @@ class BinomialCoins:
         self._ends = np.array([_end(self.probabilities[k]) for k in self._drawn], dtype=np.int64)
 
     def draw(self, trials: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:
-        """The successes of each kind (int64) among ``trials`` (int64 >= 0, one per kind)."""
+        """The successes (int64, shaped as ``trials``) among ``trials``: counts >= 0 whose last
+        axis runs over the kinds. Every count is an independent draw; one call reads the stream
+        for all of them at once, so many rows cost hardly more than one."""
         trials = np.asarray(trials, dtype=np.int64)
-        if trials.shape != (len(self.probabilities),) or (trials < 0).any():
-            raise ValueError("trials must be one count >= 0 per kind")
-        successes = np.where(self._sure, trials, 0)
-        live = np.flatnonzero(trials[self._drawn] > 0)  # positions in _drawn
-        remaining = trials[self._drawn[live]]
+        kinds = len(self.probabilities)
+        if trials.ndim == 0 or trials.shape[-1] != kinds or (trials < 0).any():
+            raise ValueError(f"trials must be counts >= 0 along a last axis of {kinds} kinds")
+        table = trials.reshape(-1, kinds)
+        if table.shape[0] > 1 and table.size > GROUP_CELLS:  # rows in groups: bounded temporaries
+            step = max(GROUP_CELLS // kinds, 1)
+            groups = [self._draw(table[r : r + step], stream) for r in range(0, table.shape[0], step)]
+            return np.concatenate(groups).reshape(trials.shape)
+        return self._draw(table, stream).reshape(trials.shape)
+
+    def _draw(self, table: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:
+        rows, kinds = table.shape
+        flat = table.reshape(-1)
+        successes = np.where(np.tile(self._sure, rows), flat, 0)
+        position = np.full(kinds, -1)  # each kind's index in _drawn (-1: p is 0 or 1)
+        position[self._drawn] = np.arange(self._drawn.size)
+        positions = np.tile(position, rows)
+        cells = np.flatnonzero((positions >= 0) & (flat > 0))
+        which, remaining = positions[cells], flat[cells]
         digit = 0
-        while live.size and remaining.sum() >= FINISH_BELOW and digit < WORD_BITS:
+        while cells.size and remaining.sum() >= FINISH_BELOW and digit < WORD_BITS:
             ones = _half(remaining, stream)
-            p_one = (self._high[live] >> np.uint64(WORD_BITS - 1 - digit)) & np.uint64(1) == 1
+            p_one = (self._high[which] >> np.uint64(WORD_BITS - 1 - digit)) & np.uint64(1) == 1
             # p's digit 1: U's 0 is below p (a success), U's 1 goes on; p's 0: U's 1 is above p
-            np.add.at(successes, self._drawn[live[p_one]], (remaining - ones)[p_one])
+            successes[cells[p_one]] += (remaining - ones)[p_one]
             remaining = np.where(p_one, ones, remaining - ones)
             digit += 1
-            keep = (remaining > 0) & (self._ends[live] > digit)
-            live, remaining = live[keep], remaining[keep]
-        if live.size:
-            self._finish(successes, live, remaining, digit, stream)
-        return successes
+            keep = (remaining > 0) & (self._ends[which] > digit)
+            cells, which, remaining = cells[keep], which[keep], remaining[keep]
+        if cells.size:
+            self._finish(successes, cells, which, remaining, digit, stream)
+        return successes.reshape(table.shape)
 
-    def window(self, live: np.ndarray, digit: int) -> np.ndarray:
-        """p's digits digit + 1 .. digit + 64 (0 <= digit <= 64) of the drawn kinds ``live``."""
+    def window(self, which: np.ndarray, digit: int) -> np.ndarray:
+        """p's digits digit + 1 .. digit + 64 (0 <= digit <= 64) of the drawn kinds ``which``
+        (indices among the kinds with 0 < p < 1)."""
         if digit == 0:
-            return self._high[live]
+            return self._high[which]
         if digit == WORD_BITS:
-            return self._low[live]
-        return (self._high[live] << np.uint64(digit)) | (self._low[live] >> np.uint64(WORD_BITS - digit))
+            return self._low[which]
+        return (self._high[which] << np.uint64(digit)) | (self._low[which] >> np.uint64(WORD_BITS - digit))
 
-    def _finish(self, successes, live, remaining, digit, stream) -> None:
+    def _finish(self, successes, cells, which, remaining, digit, stream) -> None:
         """Each remaining trial against p's digits from ``digit`` on, one 64-bit word at a time."""
-        window = self.window(live, digit)
-        which = np.repeat(np.arange(live.size), remaining)
-        words = stream.random_raw(which.size)
-        below = words < window[which]
-        kinds = self._drawn[live]
-        successes += np.bincount(kinds[which[below]], minlength=successes.size)
-        for t in np.flatnonzero(words == window[which]):  # 1 trial in 2^64
-            p, start = self.probabilities[kinds[which[t]]], digit + WORD_BITS
+        window = self.window(which, digit)
+        trial = np.repeat(np.arange(cells.size), remaining)  # each trial's cell, in cell order
+        words = stream.random_raw(trial.size)
+        below = words < window[trial]
+        successes += np.bincount(cells[trial[below]], minlength=successes.size)
+        for t in np.flatnonzero(words == window[trial]):  # 1 trial in 2^64
+            cell = cells[trial[t]]
+            p, start = self.probabilities[self._drawn[which[trial[t]]]], digit + WORD_BITS
             while True:
                 u, w = int(stream.random_raw()), _digits(p, start)
                 if u != w:
-                    successes[kinds[which[t]]] += u < w
+                    successes[cell] += u < w
                     break
                 start += WORD_BITS
 

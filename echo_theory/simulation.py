@@ -34,8 +34,9 @@ from .estimate import CountTable, EntropyEstimate, cell_estimate, entropy_estima
 from .results import RowsByLearned
 from .rules import format_lags
 from .sampling import DEFAULT_CHUNK, SamplerPlan, Seed, child_seed, count_series, root_seed
-from .sampling.masks import count_configurations
+from .sampling.masks import count_masks, draw_y
 from .sampling.plan import check_samplable
+from .sampling.series import bits
 from .sampling.sums import SumSubset, count_sums, sum_subset
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class _Run:
     root: np.random.SeedSequence
     chunk_size: int
     subsets: tuple[SumSubset, ...] | None = None
-    binomial: bool = False  # configuration counts: y per configuration (masks), not per step
+    binomial: bool = False  # count the masks only: y is drawn per configuration after the blocks
 
 
 def _count_block(run: _Run, index: int, length: int) -> tuple[int, np.ndarray | list[np.ndarray]]:
@@ -99,7 +100,7 @@ def _count_block(run: _Run, index: int, length: int) -> tuple[int, np.ndarray | 
         _SCRATCH.run, _SCRATCH.arrays = run, {}
     seed = child_seed(run.root, index)
     if run.subsets is None and run.binomial:
-        return index, count_configurations(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
+        return index, count_masks(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
     if run.subsets is None:
         return index, count_series(run.plan, seed, length, run.chunk_size, _SCRATCH.arrays)
     return index, count_sums(run.plan, seed, length, run.subsets, run.chunk_size, _SCRATCH.arrays)
@@ -156,17 +157,20 @@ def simulate_counts(
     BLOCKS x 2^n x 2, are charged against the work budget first.
 
     With ``method`` "auto" each block's inputs are drawn and their configurations counted, and
-    y = 1 is drawn per configuration as one exact binomial (``sampling.masks``): the counts
-    have the distribution of a step-by-step series, for a fraction of its cost. A sampler path
+    then y = 1 per block and configuration as one exact binomial (``sampling.masks``), all from
+    the seed's child BLOCKS (the blocks are children 0 .. BLOCKS - 1): the counts have the
+    distribution of step-by-step series, for a fraction of the cost. A sampler path
     (``bitsliced``, ``general``, ``summed``) draws y step by step on that path instead: block i
     is then exactly series i of ``sample`` (block 0 is ``sample_series``).
     """
     _check_configuration_cells(process)
     plan = _counting_plan(process, method)
-    counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
     binomial = method == "auto"
+    counts = np.zeros((BLOCKS, 2 ** len(plan.lags), *(() if binomial else (2,))), dtype=np.int64)
     for index, block in _blocks(plan, samples, seed, jobs, chunk_size, progress, binomial=binomial):
         counts[index] = block
+    if binomial:  # y for every block at once, from the run's child after the blocks' own
+        counts = draw_y(plan, counts, bits(root_seed(seed), BLOCKS))
     return CountTable(plan.lags, counts, independent=True)
 
 

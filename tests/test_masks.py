@@ -10,7 +10,7 @@ import pytest
 from echo_theory import EchoProcess
 from echo_theory.sampling import SamplerPlan, child_seed, count_series, root_seed
 from echo_theory.sampling import masks as masks_module
-from echo_theory.sampling.masks import count_configurations
+from echo_theory.sampling.masks import count_masks, draw_y
 
 LAG_SETS = [(), (0,), (3, 8), (0, 1, 2, 3), (2, 5, 9, 64, 70), (1, 2, 3, 4, 5, 6), tuple(range(0, 30, 3))]
 
@@ -40,8 +40,7 @@ def test_the_masks_are_the_inputs_configurations(monkeypatch, lags, tree_lags):
     plan = SamplerPlan.of(process_on(lags))
     seed = child_seed(root_seed(4), 2)
     for length, chunk in [(1, 64), (4_999, 640), (70_001, 1 << 20)]:
-        counts = count_configurations(plan, seed, length, chunk)
-        assert (counts.sum(axis=1) == reference_masks(plan, seed, length)).all(), (length, chunk)
+        assert (count_masks(plan, seed, length, chunk) == reference_masks(plan, seed, length)).all()
 
 
 @pytest.mark.parametrize("lags", [(0, 2, 70), (1, 2, 3, 4, 5, 6), (0, 1, 2, 3, 4, 5, 6, 7, 8, 11)], ids=str)
@@ -54,7 +53,7 @@ def test_biased_inputs_give_the_series_configurations_on_every_way(monkeypatch, 
     for tree_lags in (0, 16):
         monkeypatch.setattr(masks_module, "TREE_LAGS", tree_lags)
         for chunk in (64, 4096):
-            assert (count_configurations(plan, seed, 50_003, chunk).sum(axis=1) == series).all()
+            assert (count_masks(plan, seed, 50_003, chunk) == series).all()
 
 
 def test_y_is_binomial_per_configuration():
@@ -63,19 +62,22 @@ def test_y_is_binomial_per_configuration():
     plan = SamplerPlan.of(process)
     table = [Fraction(p) for p in process.table]
     assert Fraction(0) in table and Fraction(1) in table
-    counts = sum(count_configurations(plan, child_seed(root_seed(3), b), 200_000, 1 << 16) for b in range(5))
-    steps, ones = counts.sum(axis=1), counts[:, 1]
+    steps = np.array([count_masks(plan, child_seed(root_seed(3), b), 200_000, 1 << 16) for b in range(5)])
+    counts = draw_y(plan, steps, np.random.PCG64(9))
+    assert counts.shape == (5, len(table), 2) and (counts.sum(axis=2) == steps).all()
+    ones = counts[:, :, 1].sum(axis=0)
     for m, p in enumerate(table):
+        n = steps[:, m].sum()
         if p in (0, 1):
-            assert ones[m] == steps[m] * p
+            assert ones[m] == n * p
             continue
-        z = (ones[m] - steps[m] * float(p)) / math.sqrt(steps[m] * float(p) * (1 - float(p)))
+        z = (ones[m] - n * float(p)) / math.sqrt(n * float(p) * (1 - float(p)))
         assert abs(z) < 5, (m, p, z)
 
 
-def test_the_counts_depend_on_the_seed_alone():
+def test_the_masks_depend_on_the_seed_alone():
     plan = SamplerPlan.of(process_on((1, 2, 3, 4, 5, 6)))
     seed = child_seed(root_seed(1), 0)
-    a = count_configurations(plan, seed, 30_000, 64)
-    assert (a == count_configurations(plan, seed, 30_000, 1 << 20)).all()
-    assert (a != count_configurations(plan, child_seed(root_seed(1), 1), 30_000, 64)).any()
+    a = count_masks(plan, seed, 30_000, 64)
+    assert (a == count_masks(plan, seed, 30_000, 1 << 20)).all()
+    assert (a != count_masks(plan, child_seed(root_seed(1), 1), 30_000, 64)).any()

@@ -10,11 +10,12 @@ from echo_theory.errors import EchoTheoryError, LimitError, ProcessError
 from echo_theory.estimate import CountTable
 from echo_theory.sampler import (
     SamplerPlan,
-    _histogram,
     _series,
     child_seed,
     count_series,
+    histogram,
     iter_chunks,
+    make_series,
     root_seed,
     sample_series,
 )
@@ -144,10 +145,15 @@ def test_sparse_flag_positions_are_flatnonzero(size):
     assert (_flag_positions(flags) == np.flatnonzero(flags)).all()
 
 
+@pytest.mark.parametrize("bins", [1, 2, 64, 65, 128, 129, 256])
 @pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 65_537, 300_001])
-def test_histogram_is_bincount(size):
-    values = np.random.default_rng(size).integers(0, 128, size, dtype=np.uint8)
-    assert (_histogram(values, 128) == np.bincount(values, minlength=128)).all()
+def test_histogram_is_bincount(size, bins):
+    values = np.random.default_rng(size).integers(0, bins, size, dtype=np.uint8)
+    reference = np.bincount(values, minlength=bins)
+    assert (histogram(values, bins) == reference).all()
+    series = make_series(SamplerPlan.of(EchoProcess(["1:0.1"])), root_seed(0), 16)  # lends buffers
+    assert (histogram(values, bins, series) == reference).all()
+    assert (histogram(values.astype(np.uint16), bins, series) == reference).all()
 
 
 def test_sample_series_is_series_zero_and_deterministic():

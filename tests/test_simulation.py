@@ -15,7 +15,8 @@ from echo_theory import EchoProcess
 from echo_theory.errors import EchoTheoryError, LimitError, ProcessError
 from echo_theory.estimate import count_table, entropy_estimate
 from echo_theory.sampler import SamplerPlan, child_seed, count_series, root_seed, sample_series
-from echo_theory.sampling.masks import count_configurations
+from echo_theory.sampling.masks import count_masks, draw_y
+from echo_theory.sampling.series import bits
 from echo_theory.simulation import BLOCKS, block_lengths, simulate, simulate_counts
 
 SEED = EchoProcess(["3:+0.5", "8:-0.25"])
@@ -137,7 +138,9 @@ def test_blocks_are_independent_series_on_spawned_seeds():
         assert (by_step.counts[b] == series).all()
         # the same inputs, so the same configurations; only how y is drawn differs
         assert (counts.counts[b].sum(axis=1) == series.sum(axis=1)).all()
-        assert (counts.counts[b] == count_configurations(plan, spawned[b], lengths[b], 1 << 20)).all()
+    # y: one exact binomial per block and configuration, from the seed's next child
+    steps = np.array([count_masks(plan, spawned[b], lengths[b], 1 << 20) for b in range(BLOCKS)])
+    assert (counts.counts == draw_y(plan, steps, bits(root_seed(9), BLOCKS))).all()
     assert (counts.counts[:, :, 1] != by_step.counts[:, :, 1]).any()
     # block 0 is the first steps of series 0, which sample_series returns
     _, y = sample_series(SEED, lengths[0], 9)

@@ -41,7 +41,7 @@ from .chunks import (
     make_series,
     sample_series,
 )
-from .general import _histogram
+from .general import histogram
 from .plan import (
     DEFAULT_CHUNK,
     GENERAL_BITS,
@@ -68,10 +68,10 @@ __all__ = [
     "SumLayout",
     "_check_chunk",
     "_check_length",
-    "_histogram",
     "_series",
     "child_seed",
     "count_series",
+    "histogram",
     "iter_chunks",
     "make_series",
     "root_seed",

@@ -38,22 +38,43 @@ def take(table: np.ndarray, index: np.ndarray, out: np.ndarray, scratch: np.ndar
         np.take(table, indices, out=out[start : start + _SLICE], mode="clip")
 
 
-def _bincount(values: np.ndarray, bins: int) -> np.ndarray:
+def _bincount(values: np.ndarray, bins: int, series: Series | None = None) -> np.ndarray:
+    """``np.bincount(values, minlength=bins)`` for values below ``bins``, a slice at a time. With
+    a ``series``, each slice is copied to its intp scratch first: bincount would make that copy
+    itself, and such temporaries, mapped and unmapped at every call, can fault a page per 4 KB."""
     counts = np.zeros(bins, dtype=np.intp)
+    scratch = None if series is None else series.array("_intp", _SLICE, np.intp)
     for start in range(0, values.size, _SLICE):
-        counts += np.bincount(values[start : start + _SLICE], minlength=bins)[:bins]
+        part = values[start : start + _SLICE]
+        if scratch is not None:
+            np.copyto(scratch[: part.size], part)
+            part = scratch[: part.size]
+        counts += np.bincount(part, minlength=bins)[:bins]
     return counts
 
 
-def _histogram(values: np.ndarray, bins: int) -> np.ndarray:
-    """``np.bincount(values, minlength=bins)`` for small unsigned values, faster for bytes:
-    bincount converts every value to an intp first, so pairs of bytes are counted as one
-    uint16 (65536 bins, in cache) and the pair table is folded back into its two bytes."""
-    if values.dtype != np.uint8 or values.size < 1 << 16:
-        return _bincount(values, bins)
+def histogram(values: np.ndarray, bins: int, series: Series | None = None) -> np.ndarray:
+    """``np.bincount(values, minlength=bins)`` for unsigned values below ``bins``, faster for
+    bytes: bincount handles every element as an intp, so two bytes of w = log2(bins) bits are
+    counted as one value of 2w bits (4096 bins for six-bit masks, in cache) and the pair table
+    is folded back. ``series`` lends buffers (``_bincount``)."""
+    width = max(bins - 1, 1).bit_length()
+    if values.dtype != np.uint8 or values.size < 1 << 16 or width > 7:
+        return _bincount(values, bins, series)
     even = values.size & ~1
-    pairs = _bincount(values[:even].view(np.uint16), 1 << 16).reshape(256, 256)
-    counts = pairs.sum(axis=0) + pairs.sum(axis=1)  # the first byte of a pair, then the second
+    pairs = values[:even].view(np.uint16)  # first byte low, second byte high
+    if series is None:
+        joint, high = np.empty_like(pairs), np.empty_like(pairs)
+    else:
+        joint = series.array("_pairs", pairs.size, np.uint16)[: pairs.size]
+        high = series.array("_pairs_high", pairs.size, np.uint16)[: pairs.size]
+    low_bits = np.uint16((1 << width) - 1)
+    np.bitwise_and(pairs, low_bits, out=joint)
+    np.right_shift(pairs, np.uint16(8 - width), out=high)  # the second byte at bit w
+    np.bitwise_and(high, np.uint16(int(low_bits) << width), out=high)
+    np.bitwise_or(joint, high, out=joint)
+    table = _bincount(joint, 1 << 2 * width, series).reshape(1 << width, 1 << width)
+    counts = table.sum(axis=0) + table.sum(axis=1)  # the first byte of a pair, then the second
     if even < values.size:
         counts[values[-1]] += 1
     return counts[:bins]
@@ -198,4 +219,4 @@ class GeneralSeries(ByteSeries):
             np.bitwise_or(key.view(np.uint64), y.view(np.uint64), out=key.view(np.uint64))
         else:
             np.bitwise_or(key, y, out=key)
-        out += _histogram(key[:v], 2 * 2**self.n).reshape(-1, 2)
+        out += histogram(key[:v], 2 * 2**self.n, self).reshape(-1, 2)

@@ -3,10 +3,10 @@
 Given the inputs, the y_t are independent, each Bernoulli(p of its configuration), so given how
 many steps each configuration m holds, n_m, the number of them with y = 1 is Binomial(n_m, p_m)
 and independent across m. A block's counts of (mask, y) therefore have the same distribution
-whether y is drawn step by step or, once the block's n_m are known, as one exact binomial per
-configuration (``binomial.BinomialCoins``): about 2 random bits per step instead of a byte, a
-threshold lookup and a second histogram. The inputs are the sampler's own series (the same x
-stream as every path), so n_m is exactly what ``sample`` would give for the same seed.
+whether y is drawn step by step or, once the n_m are known, as one exact binomial per
+configuration (``binomial.BinomialCoins``, ``draw_y``): about 2 random bits per step instead of
+a byte, a threshold lookup and a second histogram. The inputs are the sampler's own series
+(the same x stream as every path), so n_m is exactly what ``sample`` would give for the seed.
 
 ``MaskSeries`` draws only x and counts the masks, by the fastest way for the number of lags:
 
@@ -23,12 +23,11 @@ import numpy as np
 
 from ..bernoulli import _BITCOUNT, WORD_BITS
 from .chunks import _series
-from .general import _bincount, _histogram, configuration_masks
+from .general import configuration_masks, histogram
 from .plan import SamplerPlan
-from .series import _ONES, Series, bits
+from .series import _ONES, Series
 
 TREE_LAGS = 4  # the packed split beat the byte histogram here up to 4 lags, tied at 5
-COUNT_STREAM = 4  # the child key of the binomial draws inside a series' seed
 
 
 class MaskSeries(Series):
@@ -56,7 +55,7 @@ class MaskSeries(Series):
             return
         steps, v = self.words * WORD_BITS, self.valid
         masks = configuration_masks(self, steps, self._low, self._wide)
-        out += (_histogram if masks.dtype == np.uint8 else _bincount)(masks[:v], out.size)
+        out += histogram(masks[:v], out.size, self)
 
     def _tree_counts(self, out: np.ndarray) -> None:
         w, n = self.words, self.n
@@ -85,19 +84,23 @@ class MaskSeries(Series):
             node = child
 
 
-def count_configurations(
+def count_masks(
     plan: SamplerPlan,
     seed: np.random.SeedSequence,
     length: int,
     chunk_size: int,
     scratch: dict | None = None,
 ) -> np.ndarray:
-    """Counts of (configuration mask, y) of one series of ``length`` steps, shape (2^n, 2): the
-    masks counted from the series' inputs, then y = 1 drawn per configuration as one exact
-    binomial from the series' own stream (``COUNT_STREAM``). The same distribution as
-    ``count_series``; the same counts for a seed whatever the chunk size."""
+    """The steps of each configuration mask in one series of ``length`` steps, shape (2^n,):
+    the series' inputs only (its x stream, as on every path), whatever the chunk size."""
     steps = np.zeros(2 ** len(plan.lags), dtype=np.int64)
     for series in _series(plan, seed, length, chunk_size, scratch, MaskSeries):
         series.mask_counts(steps)
-    ones = plan.binomial_coins.draw(steps, bits(seed, COUNT_STREAM))
-    return np.stack([steps - ones, ones], axis=1)
+    return steps
+
+
+def draw_y(plan: SamplerPlan, steps: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:
+    """Counts of (mask, y), shape ``steps.shape + (2,)``: y = 1 drawn for each count of ``steps``
+    (last axis: the masks) as one exact binomial of its configuration's probability."""
+    ones = plan.binomial_coins.draw(steps, stream)
+    return np.stack([steps - ones, ones], axis=-1)

@@ -174,7 +174,7 @@ class SamplerPlan:
 
     @cached_property
     def binomial_coins(self) -> BinomialCoins:
-        """y's exact binomial draws per kind (``masks.count_configurations``)."""
+        """y's exact binomial draws per kind (``masks.draw_y``)."""
         return BinomialCoins([c.p for c in self.y_coins])
 
     @cached_property

@@ -23,7 +23,7 @@ import numpy as np
 from ..bernoulli import _BITCOUNT
 from ..errors import EchoTheoryError
 from .chunks import _check_chunk, _check_length, _series
-from .general import _histogram
+from .general import histogram
 from .plan import DEFAULT_CHUNK, SamplerPlan
 from .series import Series
 from .summed import SummedSeries, Term, index_dtype, weighted_sum
@@ -172,7 +172,7 @@ class _Counter:
             np.bitwise_or(key.view(np.uint64), chunk.y.view(np.uint64), out=key.view(np.uint64))
         else:
             np.bitwise_or(key, chunk.y, out=key)
-        self.counts += _histogram(key[:v], self.subset.cells).reshape(-1, 2)
+        self.counts += histogram(key[:v], self.subset.cells, series).reshape(-1, 2)
 
     def _partial(self, series: Series, lags, terms, steps: int) -> np.ndarray:
         """sum of w z over some lags, in the narrowest dtype that holds it."""
