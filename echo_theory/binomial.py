@@ -7,9 +7,9 @@ differ is a fair coin each, so their number is Binomial(r, 1/2): the popcount of
 bits. A digit thus costs r bits for all r trials at once, and r halves at every digit, so n
 trials take about 2n random bits in all, with no float and no rounding anywhere.
 
-Once few trials remain (FINISH_BELOW over all kinds), each finishes alone: one 64-bit word
-against p's next 64 digits, and, for the 1 in 2^64 that ties, the next 64 from the exact
-fraction, until they differ. Given the same trials and the same stream, the draws are the same.
+Once few trials remain (below FINISH_BELOW in all, or PER_CELL a count), each finishes alone:
+one 64-bit word against p's next 64 digits, and, for the 1 in 2^64 that ties, the next 64
+from the exact fraction, until they differ. Given the same trials and the same stream, the draws are the same.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 from .bernoulli import _BITCOUNT, WORD_BITS
 
 FINISH_BELOW = 4096  # remaining trials below which a word per trial beats another halving pass
+PER_CELL = 16  # trials per cell below which finishing beats halving (measured here)
 GROUP_CELLS = 1 << 16  # counts drawn per pass: each pass keeps a few int64 arrays of this size
 _WORD = 1 << WORD_BITS
 _LOW_BITS = np.uint64(_WORD - 1)
@@ -42,11 +43,13 @@ class BinomialCoins:
     """Binomial(n_k, p_k) for kinds k of fixed probabilities ``probabilities`` (each in [0, 1])."""
 
     def __init__(self, probabilities: Sequence[Fraction]) -> None:
-        self.probabilities = tuple(Fraction(p) for p in probabilities)
-        if any(not 0 <= p <= 1 for p in self.probabilities):
+        self.probabilities = tuple(p if type(p) is Fraction else Fraction(p) for p in probabilities)
+        # on the integers: a plan's table has up to 2^15 kinds, and Fraction comparisons are slow
+        parts = [(p.numerator, p.denominator) for p in self.probabilities]
+        if any(not 0 <= n <= d for n, d in parts):
             raise ValueError("every probability must lie in [0, 1]")
-        self._sure = np.array([p == 1 for p in self.probabilities], dtype=bool)
-        self._drawn = np.flatnonzero([0 < p < 1 for p in self.probabilities])
+        self._sure = np.array([n == d for n, d in parts], dtype=bool)
+        self._drawn = np.flatnonzero([0 < n < d for n, d in parts])
         # p's first 128 digits, which the halving passes (at most 64) and the finish read
         self._high = np.array([_digits(self.probabilities[k], 0) for k in self._drawn], dtype=np.uint64)
         self._low = np.array([_digits(self.probabilities[k], 64) for k in self._drawn], dtype=np.uint64)
@@ -78,7 +81,7 @@ class BinomialCoins:
         cells = np.flatnonzero((positions >= 0) & (flat > 0))
         which, remaining = positions[cells], flat[cells]
         digit = 0
-        while cells.size and remaining.sum() >= FINISH_BELOW and digit < WORD_BITS:
+        while cells.size and digit < WORD_BITS and _halving_pays(remaining):
             ones = _half(remaining, stream)
             p_one = (self._high[which] >> np.uint64(WORD_BITS - 1 - digit)) & np.uint64(1) == 1
             # p's digit 1: U's 0 is below p (a success), U's 1 goes on; p's 0: U's 1 is above p
@@ -116,6 +119,13 @@ class BinomialCoins:
                     successes[cell] += u < w
                     break
                 start += WORD_BITS
+
+
+def _halving_pays(remaining: np.ndarray) -> bool:
+    """Whether another halving pass beats finishing now: a pass costs a few operations per
+    cell (a word at least) and saves half the trials a word each."""
+    trials = int(remaining.sum())
+    return trials >= FINISH_BELOW and trials > PER_CELL * remaining.size
 
 
 def _half(remaining: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:

@@ -179,8 +179,6 @@ _CHUNK = 1 << 14  # elements per pass of Miller-Rabin's loops: their temporaries
 # Pollard-Brent's lockstep ends with a few slow numbers: one large chunk pays that tail once
 _RHO_CHUNK = 1 << 17
 _SMALL_PRIME_SQUARE = _TRIAL_LIMIT * _TRIAL_LIMIT  # a cofactor below this with no small factor is prime
-# Miller-Rabin bases 2, 3, ..., 23 and, for each, the n from which it is needed: the first six
-# are exact below 3,474,749,660,383, seven below 341,550,071,728,321, nine below 3.8e18.
 # Deterministic Miller-Rabin: below each bound, n is prime exactly when it passes the strong
 # test to every base of the set (bases reduced mod n, a base that is 0 mod n passing). The sets
 # are the best known (Jaeschke; Sinclair, Worley and others, miller-rabin.appspot.com), each
