@@ -23,6 +23,7 @@ from .bernoulli import _BITCOUNT, WORD_BITS
 
 FINISH_BELOW = 4096  # remaining trials below which a word per trial beats another halving pass
 PER_CELL = 16  # trials per cell below which finishing beats halving (measured here)
+HALF_WORDS = 1 << 16  # random words per slice of a halving pass (512 KB)
 GROUP_CELLS = 1 << 16  # counts drawn per pass: each pass keeps a few int64 arrays of this size
 _WORD = 1 << WORD_BITS
 _LOW_BITS = np.uint64(_WORD - 1)
@@ -130,13 +131,23 @@ def _halving_pays(remaining: np.ndarray) -> bool:
 
 def _half(remaining: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:
     """Binomial(r, 1/2) for each r of ``remaining`` (all > 0): the set bits among r random bits,
-    each r in whole words of its own (the last one cut to r's leftover bits)."""
-    words = (remaining + (WORD_BITS - 1)) // WORD_BITS
-    ends = np.cumsum(words)
-    starts = ends - words
-    raw = stream.random_raw(int(ends[-1]))
+    each r in whole words of its own (the last one cut to r's leftover bits). The words are
+    drawn HALF_WORDS at a time, the same words as one draw, so memory stays bounded however
+    many trials there are (a run of 10^9 steps starts with 10^9 bits)."""
+    ends = np.cumsum((remaining + (WORD_BITS - 1)) // WORD_BITS)  # past each count's last word
     extra = remaining % WORD_BITS
     cut = np.flatnonzero(extra)
-    last = ends[cut] - 1
-    raw[last] &= (np.uint64(1) << extra[cut].astype(np.uint64)) - np.uint64(1)
-    return np.add.reduceat(_BITCOUNT(raw), starts, dtype=np.int64)
+    cut_words, cut_masks = ends[cut] - 1, (np.uint64(1) << extra[cut].astype(np.uint64)) - np.uint64(1)
+    below = np.empty(remaining.size, dtype=np.int64)  # set bits up to each count's last word
+    total, running = int(ends[-1]), 0
+    for start in range(0, total, HALF_WORDS):
+        stop = min(start + HALF_WORDS, total)
+        raw = stream.random_raw(stop - start)
+        a, b = np.searchsorted(cut_words, [start, stop])
+        raw[cut_words[a:b] - start] &= cut_masks[a:b]
+        prefix = np.cumsum(_BITCOUNT(raw), dtype=np.int64)
+        prefix += running
+        a, b = np.searchsorted(ends, [start + 1, stop + 1])  # the counts that end in this slice
+        below[a:b] = prefix[ends[a:b] - 1 - start]
+        running = int(prefix[-1])
+    return np.diff(below, prepend=0)

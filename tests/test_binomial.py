@@ -139,3 +139,13 @@ def test_the_same_stream_gives_the_same_draws_and_bad_input_is_refused():
         coins.draw(np.array([1, 2, 3]), np.random.PCG64(1))
     with pytest.raises(ValueError):
         BinomialCoins([Fraction(3, 2)])
+
+
+@pytest.mark.parametrize("half_words", [1, 3, 64])
+def test_slicing_the_words_never_changes_a_draw(monkeypatch, half_words):
+    # a halving pass draws its words in slices to bound memory: the same words, the same draws
+    coins = BinomialCoins([Fraction(1, 3), Fraction(7, 100), Fraction(1, 2), Fraction(5, 8)])
+    trials = np.array([[10**5, 70, 1, 64], [129, 10**4, 63, 0], [5000, 1, 10**5, 65]])
+    whole = coins.draw(trials, np.random.PCG64(2))
+    monkeypatch.setattr(binomial, "HALF_WORDS", half_words)
+    assert (coins.draw(trials, np.random.PCG64(2)) == whole).all()
