@@ -200,11 +200,17 @@ def cold_start(repeats: int) -> list[tuple[str, float, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and rules, for a smoke run")
-    parser.add_argument("--only", choices=["dit", "wide", "hard"], help="run one of the new sections only")
+    parser.add_argument(
+        "--only", choices=["cold", "dit", "wide", "hard"], help="run one section only (cold: the cold start)"
+    )
     args = parser.parse_args()
     if args.only:
         print(f"Machine: {machine()}\n")
-        if args.only == "dit":
+        if args.only == "cold":
+            print("| command | median | IQR |\n|---|---:|---:|")
+            for name, median, q1, q3 in cold_start(5 if args.quick else 21):
+                print(f"| `{name}` | {median * 1000:.0f} ms | {q1 * 1000:.0f}-{q3 * 1000:.0f} ms |")
+        elif args.only == "dit":
             engine, dit_seconds = against_dit(8 if args.quick else 12)
             print("| every subset, hundredths | engine | dit | speed-up |\n|---|---:|---:|---:|")
             rules, ratio = 8 if args.quick else 12, dit_seconds / engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -11,15 +12,11 @@ import click
 from echo_theory import __version__
 from echo_theory.errors import EchoTheoryError
 
-from .compute import compute
-from .derive import derive
-from .estimate import estimate
 from .output import OutputError, quiet_stdout
-from .sample import sample
-from .score import score
-from .simulate import simulate
-from .sweep import sweep
-from .train import train
+
+# Each command's module loads only when that command runs (or help lists them all): a command
+# pulls in its own engine, and `compute` on the seed should not pay for sweeps and training.
+COMMANDS = ("compute", "simulate", "estimate", "derive", "train", "sample", "score", "sweep")
 
 # click >= 8.2 raises this for a bare group; older click prints help and exits by itself.
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -67,7 +64,19 @@ def _restore(previous: dict) -> None:
 
 
 class EchoGroup(click.Group):
-    """A group whose bad-input errors are one line and exit 2, never a traceback or usage dump."""
+    """A group whose bad-input errors are one line and exit 2, never a traceback or usage dump,
+    and whose commands are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        if name not in self.commands:
+            module = importlib.import_module(f".{name}", __package__)
+            self.add_command(getattr(module, name))
+        return self.commands[name]
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -115,15 +124,6 @@ class EchoGroup(click.Group):
 def cli() -> None:
     """Exact cross entropies of lagged echo tasks, for every subset of learned dependencies."""
 
-
-cli.add_command(compute)
-cli.add_command(simulate)
-cli.add_command(estimate)
-cli.add_command(derive)
-cli.add_command(train)
-cli.add_command(sample)
-cli.add_command(score)
-cli.add_command(sweep)
 
 
 def main() -> None:
