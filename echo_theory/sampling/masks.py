@@ -39,6 +39,9 @@ class MaskSeries(Series):
             self._column = self.array("_column", chunk_words, np.uint64)
             # level k holds the 2^k indicator columns of the first k lags
             self._levels = [self.array(f"_level{k}", (1 << k, chunk_words), np.uint64) for k in range(self.n)]
+            leaves = (1 << max(self.n - 1, 0), chunk_words)  # the last split, only counted
+            self._leaf = self.array("_leaf", leaves, np.uint64)
+            self._leaf_bits = self.array("_leaf_bits", leaves, np.uint8)
             return
         steps = chunk_words * WORD_BITS
         self._low = self.array("_low", steps, np.uint8)
@@ -71,8 +74,10 @@ class MaskSeries(Series):
         for k, lag in enumerate(self.plan.lags):
             self.column(lag, column)
             if k == n - 1:  # the leaves: only their popcounts are needed
-                ones = _BITCOUNT(node & column).sum(axis=1, dtype=np.int64)
-                every = _BITCOUNT(node).sum(axis=1, dtype=np.int64)
+                leaf, bits = self._leaf[:, :w], self._leaf_bits[:, :w]
+                np.bitwise_and(node, column, out=leaf)
+                ones = _BITCOUNT(leaf, out=bits).sum(axis=1, dtype=np.int64)
+                every = _BITCOUNT(node, out=bits).sum(axis=1, dtype=np.int64)
                 half = 1 << k
                 out[half:] += ones
                 out[:half] += every - ones
