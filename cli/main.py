@@ -125,6 +125,5 @@ def cli() -> None:
     """Exact cross entropies of lagged echo tasks, for every subset of learned dependencies."""
 
 
-
 def main() -> None:
     cli(prog_name="echo-theory")
