@@ -166,11 +166,14 @@ def simulate_counts(
     _check_configuration_cells(process)
     plan = _counting_plan(process, method)
     binomial = method == "auto"
-    counts = np.zeros((BLOCKS, 2 ** len(plan.lags), *(() if binomial else (2,))), dtype=np.int64)
+    counts = np.zeros((BLOCKS, 2 ** len(plan.lags), 2), dtype=np.int64)
     for index, block in _blocks(plan, samples, seed, jobs, chunk_size, progress, binomial=binomial):
-        counts[index] = block
+        if binomial:
+            counts[index, :, 0] = block  # the steps of each configuration, y not drawn yet
+        else:
+            counts[index] = block
     if binomial:  # y for every block at once, from the run's child after the blocks' own
-        counts = draw_y(plan, counts, bits(root_seed(seed), BLOCKS))
+        draw_y(plan, counts, bits(root_seed(seed), BLOCKS))
     return CountTable(plan.lags, counts, independent=True)
 
 

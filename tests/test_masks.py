@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from echo_theory import EchoProcess
+from echo_theory import EchoProcess, binomial
 from echo_theory.sampling import SamplerPlan, child_seed, count_series, root_seed
 from echo_theory.sampling import masks as masks_module
 from echo_theory.sampling.masks import count_masks, draw_y
@@ -63,7 +63,7 @@ def test_y_is_binomial_per_configuration():
     table = [Fraction(p) for p in process.table]
     assert Fraction(0) in table and Fraction(1) in table
     steps = np.array([count_masks(plan, child_seed(root_seed(3), b), 200_000, 1 << 16) for b in range(5)])
-    counts = draw_y(plan, steps, np.random.PCG64(9))
+    counts = draw_y(plan, np.stack([steps, np.zeros_like(steps)], axis=-1), np.random.PCG64(9))
     assert counts.shape == (5, len(table), 2) and (counts.sum(axis=2) == steps).all()
     ones = counts[:, :, 1].sum(axis=0)
     for m, p in enumerate(table):
@@ -73,6 +73,16 @@ def test_y_is_binomial_per_configuration():
             continue
         z = (ones[m] - n * float(p)) / math.sqrt(n * float(p) * (1 - float(p)))
         assert abs(z) < 5, (m, p, z)
+
+
+def test_drawing_by_groups_of_rows_is_one_draw(monkeypatch):
+    # draw_y takes rows in groups to bound memory: the same stream, the same draws as one call
+    plan = SamplerPlan.of(process_on((1, 3, 4)))
+    steps = np.random.default_rng(0).integers(0, 10**5, size=(6, 8))
+    monkeypatch.setattr(binomial, "GROUP_CELLS", 16)  # two rows a group, in both
+    whole = plan.binomial_coins.draw(steps, np.random.PCG64(4))
+    counts = draw_y(plan, np.stack([steps, np.zeros_like(steps)], axis=-1), np.random.PCG64(4))
+    assert (counts[:, :, 1] == whole).all() and (counts.sum(axis=2) == steps).all()
 
 
 def test_the_masks_depend_on_the_seed_alone():

@@ -140,7 +140,8 @@ def test_blocks_are_independent_series_on_spawned_seeds():
         assert (counts.counts[b].sum(axis=1) == series.sum(axis=1)).all()
     # y: one exact binomial per block and configuration, from the seed's next child
     steps = np.array([count_masks(plan, spawned[b], lengths[b], 1 << 20) for b in range(BLOCKS)])
-    assert (counts.counts == draw_y(plan, steps, bits(root_seed(9), BLOCKS))).all()
+    drawn = np.stack([steps, np.zeros_like(steps)], axis=-1)
+    assert (counts.counts == draw_y(plan, drawn, bits(root_seed(9), BLOCKS))).all()
     assert (counts.counts[:, :, 1] != by_step.counts[:, :, 1]).any()
     # block 0 is the first steps of series 0, which sample_series returns
     _, y = sample_series(SEED, lengths[0], 9)

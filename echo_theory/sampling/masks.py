@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import binomial
 from ..bernoulli import _BITCOUNT, WORD_BITS
 from .chunks import _series
 from .general import configuration_masks, histogram
@@ -104,8 +105,17 @@ def count_masks(
     return steps
 
 
-def draw_y(plan: SamplerPlan, steps: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:
-    """Counts of (mask, y), shape ``steps.shape + (2,)``: y = 1 drawn for each count of ``steps``
-    (last axis: the masks) as one exact binomial of its configuration's probability."""
-    ones = plan.binomial_coins.draw(steps, stream)
-    return np.stack([steps - ones, ones], axis=-1)
+def draw_y(plan: SamplerPlan, counts: np.ndarray, stream: np.random.BitGenerator) -> np.ndarray:
+    """Draw y in place: ``counts[..., m, 0]`` holds the steps of mask m (the last but one axis
+    runs over the masks); each becomes Binomial(steps, p_m) draws of y = 1 in ``counts[..., m,
+    1]`` and the rest in ``counts[..., m, 0]``. Rows go in groups of ``GROUP_CELLS`` counts, as
+    ``BinomialCoins.draw`` takes them, so nothing of the table's size is allocated."""
+    coins, kinds = plan.binomial_coins, counts.shape[-2]
+    table = counts.reshape(-1, kinds, 2)
+    step = max(binomial.GROUP_CELLS // kinds, 1)
+    for start in range(0, table.shape[0], step):
+        rows = table[start : start + step]
+        ones = coins.draw(rows[:, :, 0], stream)
+        rows[:, :, 0] -= ones
+        rows[:, :, 1] = ones
+    return counts
