@@ -22,11 +22,10 @@ import numpy as np
 from .bernoulli import _BITCOUNT, WORD_BITS
 
 FINISH_BELOW = 4096  # remaining trials below which a word per trial beats another halving pass
-PER_CELL = 16  # trials per cell below which finishing beats halving (measured here)
+PER_CELL = 8  # trials per cell below which finishing beats halving (measured here)
 HALF_WORDS = 1 << 16  # random words per slice of a halving pass (512 KB)
 GROUP_CELLS = 1 << 16  # counts drawn per pass: each pass keeps a few int64 arrays of this size
 _WORD = 1 << WORD_BITS
-_LOW_BITS = np.uint64(_WORD - 1)
 
 
 def _digits(p: Fraction, start: int) -> int:
