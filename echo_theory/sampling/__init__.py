@@ -29,6 +29,9 @@ module each beside the shared loop (``series``, ``chunks``) and the plan (``plan
   step's threshold is found by the sum of the fired shifts, so no 2^n table exists. The
   probabilities, and so the draws, are the table's.
 
+The validator counts without drawing y per step: ``masks`` draws x alone, counts each
+configuration's steps, and draws y = 1 per configuration as one exact binomial.
+
 """
 
 from ..bernoulli import WORD_BITS

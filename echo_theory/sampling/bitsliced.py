@@ -31,6 +31,25 @@ def _union(indicators: np.ndarray, masks: list[int], out: np.ndarray, valid: np.
             np.bitwise_or(out, indicators[m], out=out)
 
 
+def split_indicators(series: Series, indicators: np.ndarray, columns: np.ndarray, valid: np.ndarray) -> None:
+    """Each configuration mask's indicator column over the chunk's valid steps, into
+    ``indicators`` (2^n rows of the chunk's words), split one lag at a time: a row and lag i's
+    column give row & column (mask bit i set) and row & ~column. Lag i's packed column is left
+    in ``columns[i]``, the valid steps in ``valid``."""
+    w = series.words
+    valid.fill(_ONES)
+    tail = series.valid - (w - 1) * WORD_BITS
+    if tail < WORD_BITS:
+        valid[-1] = np.uint64((1 << tail) - 1)
+    indicators[0] = valid
+    for i, lag in enumerate(series.plan.lags):
+        column = columns[i]
+        series.column(lag, column)
+        half = 1 << i
+        np.bitwise_and(indicators[:half], column, out=indicators[half : 2 * half])
+        np.bitwise_xor(indicators[:half], indicators[half : 2 * half], out=indicators[:half])
+
+
 class BitslicedSeries(Series):
     """y in ``y_words``, packed as x is; the configurations' indicator columns in ``indicators``."""
 
@@ -59,20 +78,8 @@ class BitslicedSeries(Series):
 
     def draw_y(self) -> None:
         w = self.words
-        indicators = self.indicators[:, :w]
-        # indicator of each configuration mask, built one lag at a time from the valid steps
-        valid = self._valid[:w]
-        valid.fill(_ONES)
-        tail = self.valid - (w - 1) * WORD_BITS
-        if tail < WORD_BITS:
-            valid[-1] = np.uint64((1 << tail) - 1)
-        indicators[0] = valid
-        for i, lag in enumerate(self.plan.lags):
-            column = self.columns[i, :w]
-            self.column(lag, column)
-            half = 1 << i
-            np.bitwise_and(indicators[:half], column, out=indicators[half : 2 * half])
-            np.bitwise_xor(indicators[:half], indicators[half : 2 * half], out=indicators[:half])
+        indicators, valid = self.indicators[:, :w], self._valid[:w]
+        split_indicators(self, indicators, self.columns[:, :w], valid)
         y, eq, tmp = self.y_words[:w], self._eq[:w], self._tmp[:w]
         y.fill(np.uint64(0))
         if self._y_planes:

@@ -11,7 +11,7 @@ a byte, a threshold lookup and a second histogram. The inputs are the sampler's 
 ``MaskSeries`` draws only x and counts the masks, by the fastest way for the number of lags:
 
 - up to TREE_LAGS lags, on packed words: the configurations' indicator columns, split lag by
-  lag (a node and a column give node & column and node & ~column), and popcounts at the leaves;
+  lag as the bit-sliced path splits them (``bitsliced.split_indicators``), and their popcounts;
   about 2^n word operations per 64 steps.
 - past it, one byte (or uint16) mask per step, built lag by lag as the general path builds it,
   and one histogram.
@@ -23,10 +23,11 @@ import numpy as np
 
 from .. import binomial
 from ..bernoulli import _BITCOUNT, WORD_BITS
+from .bitsliced import split_indicators
 from .chunks import _series
 from .general import configuration_masks, histogram
 from .plan import SamplerPlan
-from .series import _ONES, Series
+from .series import Series
 
 TREE_LAGS = 4  # the packed split beat the byte histogram here up to 4 lags, tied at 5
 
@@ -37,12 +38,10 @@ class MaskSeries(Series):
     def setup(self, seed: np.random.SeedSequence, chunk_words: int) -> None:
         self._tree = self.n <= TREE_LAGS
         if self._tree:
-            self._column = self.array("_column", chunk_words, np.uint64)
-            # level k holds the 2^k indicator columns of the first k lags
-            self._levels = [self.array(f"_level{k}", (1 << k, chunk_words), np.uint64) for k in range(self.n)]
-            leaves = (1 << max(self.n - 1, 0), chunk_words)  # the last split, only counted
-            self._leaf = self.array("_leaf", leaves, np.uint64)
-            self._leaf_bits = self.array("_leaf_bits", leaves, np.uint8)
+            self._columns = self.array("_columns", (self.n, chunk_words), np.uint64)
+            self._indicators = self.array("_indicators", (2**self.n, chunk_words), np.uint64)
+            self._bits = self.array("_bits", (2**self.n, chunk_words), np.uint8)
+            self._valid = self.array("_valid", chunk_words, np.uint64)
             return
         steps = chunk_words * WORD_BITS
         self._low = self.array("_low", steps, np.uint8)
@@ -62,32 +61,10 @@ class MaskSeries(Series):
         out += histogram(masks[:v], out.size, self)
 
     def _tree_counts(self, out: np.ndarray) -> None:
-        w, n = self.words, self.n
-        if n == 0:
-            out[0] += self.valid
-            return
-        node = self._levels[0][:, :w]
-        node.fill(_ONES)
-        extra = self.valid - (w - 1) * WORD_BITS  # the valid steps of the last word
-        if extra < WORD_BITS:
-            node[0, -1] = np.uint64((1 << extra) - 1)
-        column = self._column[:w]
-        for k, lag in enumerate(self.plan.lags):
-            self.column(lag, column)
-            if k == n - 1:  # the leaves: only their popcounts are needed
-                leaf, bits = self._leaf[:, :w], self._leaf_bits[:, :w]
-                np.bitwise_and(node, column, out=leaf)
-                ones = _BITCOUNT(leaf, out=bits).sum(axis=1, dtype=np.int64)
-                every = _BITCOUNT(node, out=bits).sum(axis=1, dtype=np.int64)
-                half = 1 << k
-                out[half:] += ones
-                out[:half] += every - ones
-                return
-            child = self._levels[k + 1][:, :w]
-            size = 1 << k
-            np.bitwise_and(node, column, out=child[size:])  # lag k's input is 1: mask bit k set
-            np.bitwise_xor(node, child[size:], out=child[:size])
-            node = child
+        w = self.words
+        indicators = self._indicators[:, :w]
+        split_indicators(self, indicators, self._columns[:, :w], self._valid[:w])
+        out += _BITCOUNT(indicators, out=self._bits[:, :w]).sum(axis=1, dtype=np.int64)
 
 
 def count_masks(
